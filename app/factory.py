@@ -1,0 +1,38 @@
+"""create_app(): extensions, security, views, the tenancy, password and hours gates."""
+import logging
+import os
+
+from flask import Flask
+
+from app.extensions import appbuilder, csrf, db, migrate
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+
+
+def build_app(config_object=None):
+    flask_app = Flask(__name__, instance_relative_config=False)
+    flask_app.config.from_object(config_object or os.environ.get("KEIZOKU_CONFIG", "config.Config"))
+    os.makedirs(os.path.join(os.path.dirname(flask_app.root_path), "instance"), exist_ok=True)
+
+    db.init_app(flask_app)
+    migrate.init_app(flask_app, db, directory=MIGRATIONS_DIR)
+    csrf.init_app(flask_app)
+
+    from app import audit, models  # noqa: F401  (session events; every model registered)
+
+    with flask_app.app_context():
+        appbuilder.init_app(flask_app, db.session)
+        from app.views import register_views
+
+        register_views(appbuilder)
+
+    from app.gates import register_gates
+
+    register_gates(flask_app)
+
+    from app.commands import register_commands
+
+    register_commands(flask_app)
+    return flask_app

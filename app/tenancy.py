@@ -1,0 +1,97 @@
+"""The one tenancy layer: it alone decides which rows a user may see.
+
+Every shop-facing view, API, service and download scopes its queries through
+``scope(query, model, tenant)``. A tenant is taken from the logged-in user by
+``current_tenant()``; with no user, no business or no sites it matches nothing
+(default-deny). The association's screens do not use this layer: they are separate
+views behind association-only permissions.
+
+A model declares how it is owned with ``__tenant_scope__``:
+  "business_self"  the Business row itself
+  "site_self"      the Site row itself
+  "site"           a row with business_id and site_id (inspector, certificate, record, ...)
+  "business"       a row with business_id only (invoice, ...)
+  "user"           a login user: users who share at least one of the tenant's sites
+"""
+from dataclasses import dataclass
+
+from flask import abort, g
+from sqlalchemy import false, select
+
+
+@dataclass(frozen=True)
+class Tenant:
+    business_id: int | None
+    site_ids: frozenset
+    user_id: int | None = None
+
+    @property
+    def is_empty(self):
+        return self.business_id is None or not self.site_ids
+
+    def owns_site(self, site_id):
+        return not self.is_empty and site_id in self.site_ids
+
+
+NOBODY = Tenant(business_id=None, site_ids=frozenset())
+
+
+def tenant_of(user) -> Tenant:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return NOBODY
+    business_id = getattr(user, "business_id", None)
+    if business_id is None:
+        return NOBODY
+    site_ids = frozenset(s.id for s in user.sites if s.business_id == business_id)
+    return Tenant(business_id=business_id, site_ids=site_ids, user_id=user.id)
+
+
+def current_tenant() -> Tenant:
+    cached = g.get("_keizoku_tenant")
+    if cached is None:
+        cached = tenant_of(g.get("user"))
+        g._keizoku_tenant = cached
+    return cached
+
+
+def tenant_criteria(model, tenant: Tenant):
+    """The WHERE clause that limits ``model`` to ``tenant``'s rows."""
+    scope_kind = getattr(model, "__tenant_scope__", None)
+    if scope_kind is None:
+        raise TypeError(f"{model.__name__} has no __tenant_scope__; it cannot be shop-facing")
+    if tenant.is_empty:
+        return false()
+    site_ids = sorted(tenant.site_ids)
+    if scope_kind == "business_self":
+        return model.id == tenant.business_id
+    if scope_kind == "site_self":
+        return (model.business_id == tenant.business_id) & model.id.in_(site_ids)
+    if scope_kind == "site":
+        return (model.business_id == tenant.business_id) & model.site_id.in_(site_ids)
+    if scope_kind == "business":
+        return model.business_id == tenant.business_id
+    if scope_kind == "user":
+        from app.security.models import user_site
+
+        shared = select(user_site.c.user_id).where(user_site.c.site_id.in_(site_ids))
+        return (model.business_id == tenant.business_id) & model.id.in_(shared)
+    raise TypeError(f"unknown tenant scope {scope_kind!r} on {model.__name__}")
+
+
+def scope(query, model, tenant: Tenant):
+    """Apply the tenant criteria to a Query or a Select."""
+    return query.filter(tenant_criteria(model, tenant))
+
+
+def get_owned_or_404(session, model, pk, tenant: Tenant):
+    """Load one row the tenant owns, or answer 404 (never reveal that it exists)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        abort(404)
+    row = session.execute(
+        select(model).where(model.id == pk).where(tenant_criteria(model, tenant))
+    ).scalar_one_or_none()
+    if row is None:
+        abort(404)
+    return row

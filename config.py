@@ -1,0 +1,126 @@
+"""Settings, every one read from the environment (12-factor); one class per environment."""
+import os
+from datetime import timedelta
+
+BASE_DIR = os.path.abspath(os.path.dirname(__file__))
+
+
+def _env_bool(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _database_url():
+    url = os.environ.get("DATABASE_URL") or "sqlite:///" + os.path.join(
+        BASE_DIR, "instance", "keizoku.db"
+    )
+    # psycopg 3 is the PostgreSQL driver; accept the plain URL form operators write.
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    elif url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    return url
+
+
+class Config:
+    APP_NAME = "Keizoku"
+    TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Tokyo")
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Flask-AppBuilder: migrations own the schema; permissions are synced by a command.
+    FAB_CREATE_DB = False
+    FAB_UPDATE_PERMS = _env_bool("FAB_UPDATE_PERMS", False)
+    FAB_SECURITY_MANAGER_CLASS = "app.security.manager.KeizokuSecurityManager"
+    FAB_ADD_SECURITY_VIEWS = True  # our manager registers only the login view
+    FAB_ADD_SECURITY_API = False  # no REST login: nothing to brute-force there
+    FAB_API_SWAGGER_UI = False
+    FAB_INDEX_VIEW = "app.views.home.KeizokuIndexView"
+    FAB_BASE_TEMPLATE = "keizoku/base.html"
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.security.passwords.validate_complexity"
+    AUTH_TYPE = 1  # AUTH_DB
+    AUTH_USER_REGISTRATION = False
+    AUTH_ROLE_ADMIN = "association_admin"
+    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_RATE_LIMITED = _env_bool("AUTH_RATE_LIMITED", True)
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Account rules.
+    LOCKOUT_THRESHOLD = int(os.environ.get("LOCKOUT_THRESHOLD", "10"))
+    LOCKOUT_MINUTES = int(os.environ.get("LOCKOUT_MINUTES", "15"))
+
+    # Sessions and cookies: idle timeout, no remember-me, cookies not readable by scripts.
+    PERMANENT_SESSION_LIFETIME = timedelta(
+        minutes=int(os.environ.get("IDLE_TIMEOUT_MINUTES", "30"))
+    )
+    SESSION_REFRESH_EACH_REQUEST = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    SESSION_COOKIE_NAME = "keizoku_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+    WTF_CSRF_ENABLED = True
+    # Tablets sit on a form for a long time; drafts are saved server-side anyway.
+    WTF_CSRF_TIME_LIMIT = int(os.environ.get("WTF_CSRF_TIME_LIMIT", str(12 * 3600)))
+
+    # Japanese UI: our catalog after FAB's, so ours overrides its strings.
+    BABEL_DEFAULT_LOCALE = "ja"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Tokyo"
+    LANGUAGES = {"ja": {"flag": "jp", "name": "日本語"}}
+    BABEL_TRANSLATION_DIRECTORIES = ";".join(
+        [
+            "translations",  # FAB's own, relative to its package
+            os.path.join(BASE_DIR, "translations"),
+        ]
+    )
+
+    # Operating hours for shop users (Japan time): closed 0:00-1:00 daily and 12/29-1/3.
+    MAINTENANCE_DAILY_START = os.environ.get("MAINTENANCE_DAILY_START", "00:00")
+    MAINTENANCE_DAILY_END = os.environ.get("MAINTENANCE_DAILY_END", "01:00")
+    HOLIDAY_CLOSURE_START = os.environ.get("HOLIDAY_CLOSURE_START", "12-29")
+    HOLIDAY_CLOSURE_END = os.environ.get("HOLIDAY_CLOSURE_END", "01-03")
+
+    # Mail (SMTP).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "keizoku@example.jp")
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000")
+    ASSOCIATION_NAME = os.environ.get("ASSOCIATION_NAME", "一般財団法人 整備情報協会")
+    ASSOCIATION_CONTACT = os.environ.get("ASSOCIATION_CONTACT", "サポートデスク 03-0000-0000")
+
+    # Outside systems (reached only through app/integrations clients).
+    AIRAS_BASE_URL = os.environ.get("AIRAS_BASE_URL", "http://127.0.0.1:5050/airas")
+    AINAS_BASE_URL = os.environ.get("AINAS_BASE_URL", "http://127.0.0.1:5050/ainas")
+    MLIT_BASE_URL = os.environ.get("MLIT_BASE_URL", "http://127.0.0.1:5050/mlit")
+    OUTSIDE_TIMEOUT_SECONDS = float(os.environ.get("OUTSIDE_TIMEOUT_SECONDS", "10"))
+
+
+class DevelopmentConfig(Config):
+    # `make run` serves plain http on localhost.
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = _database_url() if os.environ.get("DATABASE_URL") else (
+        "sqlite:///" + os.path.join(BASE_DIR, "instance", "test.db")
+    )
+    MAIL_SERVER = "127.0.0.1"
+    FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashes keep the suite quick
+    RATELIMIT_STORAGE_URI = "memory://"
