@@ -40,8 +40,7 @@ class RateTotal:
 
     @property
     def rate_percent_label(self) -> str:
-        """「10%」 as printed on the invoice."""
-        return f"{(self.tax_rate * 100).normalize():f}%"
+        return rate_percent_label(self.tax_rate)
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,11 @@ class Totals:
     net_yen: int
     tax_yen: int
     total_yen: int  # 税込 total: the amount debited from the bank account
+
+
+def rate_percent_label(tax_rate: Decimal) -> str:
+    """「10%」 (or 「8%」) as printed on invoices and in the CSV detail."""
+    return f"{(tax_rate * 100).normalize():f}%"
 
 
 def tax_for_rate(subtotal_yen: int, tax_rate: Decimal, tax_included: bool) -> int:

@@ -22,6 +22,8 @@ PRICES_PATH = Path(__file__).parent / "data" / "prices.json"
 CERTIFICATE = "certificate"
 RECORD = "record"
 BILLABLE_KINDS = (CERTIFICATE, RECORD)
+# How each kind is named on invoices and in the CSV detail (billing-formats.md §3.1 item 3).
+KIND_LABELS = {CERTIFICATE: "電子保適証作成", RECORD: "記録簿作成"}
 
 
 class PriceDataError(ValueError):
