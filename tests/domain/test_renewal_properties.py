@@ -75,80 +75,54 @@ def test_application_inside_the_window_keeps_the_expiry_day(
     assert SHORTENING not in [w.code for w in result.warnings]
 
 
-@given(
-    expiry=expiries,
-    years=validity_years,
-    remote_island=st.booleans(),
-    inspection_offset=st.integers(-120, 30),
-    first=days_in_certificate,
-    second=days_in_certificate,
-)
-def test_a_later_application_never_gives_an_earlier_expiry(
-    expiry, years, remote_island, inspection_offset, first, second
-):
-    inspection = expiry + _days(inspection_offset)
+@st.composite
+def plans(draw: st.DrawFn, with_application: bool = True) -> dict:
+    """assess_renewal arguments without the insurance: X, D (from 120 days before X to 30 after), N, 離島, A."""
+    expiry = draw(expiries)
+    inspection = expiry + _days(draw(st.integers(-120, 30)))
+    plan = dict(
+        current_expiry=expiry,
+        inspection_date=inspection,
+        validity_years=draw(validity_years),
+        remote_island=draw(st.booleans()),
+    )
+    if with_application:
+        plan["application_date"] = inspection + _days(draw(days_in_certificate))
+    return plan
+
+
+def _kept(plan: dict) -> dt.date:
+    return expiry_kept_n_years_later(plan["current_expiry"], plan["validity_years"])
+
+
+@given(plan=plans(with_application=False), first=days_in_certificate, second=days_in_certificate)
+def test_a_later_application_never_gives_an_earlier_expiry(plan, first, second):
     earlier, later = sorted((first, second))
 
     def new_expiry(days_after_inspection: int) -> dt.date:
-        return assess_renewal(
-            current_expiry=expiry,
-            inspection_date=inspection,
-            application_date=inspection + _days(days_after_inspection),
-            validity_years=years,
-            insurance_end=None,
-            remote_island=remote_island,
-        ).new_expiry_date
+        application = plan["inspection_date"] + _days(days_after_inspection)
+        return assess_renewal(**plan, application_date=application, insurance_end=None).new_expiry_date
 
     assert new_expiry(earlier) <= new_expiry(later)
 
 
-@given(
-    expiry=expiries,
-    years=validity_years,
-    remote_island=st.booleans(),
-    inspection_offset=st.integers(-120, 30),
-    insurance_offset=st.integers(-90, 420),
-    current_policy_offset=st.integers(-30, 60),
-)
-def test_last_application_date_is_never_after_the_certificate_expires(
-    expiry, years, remote_island, inspection_offset, insurance_offset, current_policy_offset
-):
-    inspection = expiry + _days(inspection_offset)
+@given(plan=plans(), insurance_offset=st.integers(-90, 420), current_policy_offset=st.integers(-30, 60))
+def test_last_application_date_is_never_after_the_certificate_expires(plan, insurance_offset, current_policy_offset):
     result = assess_renewal(
-        current_expiry=expiry,
-        inspection_date=inspection,
-        validity_years=years,
-        insurance_end=expiry_kept_n_years_later(expiry, years) + _days(insurance_offset),
-        current_insurance_end=expiry + _days(current_policy_offset),
-        remote_island=remote_island,
+        **plan,
+        insurance_end=_kept(plan) + _days(insurance_offset),
+        current_insurance_end=plan["current_expiry"] + _days(current_policy_offset),
     )
     if result.last_application_date is None:
         assert result.last_application_date_by_insurance is None
         assert result.last_application_date_is_insurance_end is None
     else:
-        assert inspection <= result.last_application_date <= result.certificate_valid_until
+        assert plan["inspection_date"] <= result.last_application_date <= result.certificate_valid_until
         assert result.last_application_date <= result.last_application_date_by_insurance
 
 
-@given(
-    expiry=expiries,
-    years=validity_years,
-    remote_island=st.booleans(),
-    inspection_offset=st.integers(-120, 30),
-    days_after_inspection=days_in_certificate,
-    extra_days=st.integers(0, 400),
-)
-def test_insurance_to_the_day_after_the_new_expiry_gives_no_insurance_warning(
-    expiry, years, remote_island, inspection_offset, days_after_inspection, extra_days
-):
-    inspection = expiry + _days(inspection_offset)
-    plan = dict(
-        current_expiry=expiry,
-        inspection_date=inspection,
-        application_date=inspection + _days(days_after_inspection),
-        validity_years=years,
-        remote_island=remote_island,
-    )
+@given(plan=plans(), extra_days=st.integers(0, 400))
+def test_insurance_to_the_day_after_the_new_expiry_gives_no_insurance_warning(plan, extra_days):
     new_expiry = assess_renewal(**plan, insurance_end=None).new_expiry_date
     result = assess_renewal(**plan, insurance_end=new_expiry + _days(1 + extra_days))
     codes = [w.code for w in result.warnings]
@@ -159,35 +133,18 @@ def test_insurance_to_the_day_after_the_new_expiry_gives_no_insurance_warning(
 
 @given(
     checks=st.permutations(renewal.RENEWAL_CHECKS),
-    expiry=expiries,
-    years=validity_years,
-    remote_island=st.booleans(),
-    inspection_offset=st.integers(-120, 30),
-    days_after_inspection=days_in_certificate,
+    plan=plans(),
     insurance_offset=st.integers(-60, 60),
     odometer=st.integers(0, 300_000),
     previous_odometer=st.integers(0, 300_000),
 )
 def test_the_result_does_not_depend_on_the_order_of_the_checks(
-    checks,
-    expiry,
-    years,
-    remote_island,
-    inspection_offset,
-    days_after_inspection,
-    insurance_offset,
-    odometer,
-    previous_odometer,
+    checks, plan, insurance_offset, odometer, previous_odometer
 ):
-    inspection = expiry + _days(inspection_offset)
     arguments = dict(
-        current_expiry=expiry,
-        inspection_date=inspection,
-        application_date=inspection + _days(days_after_inspection),
-        validity_years=years,
-        insurance_end=expiry_kept_n_years_later(expiry, years) + _days(insurance_offset),
-        current_insurance_end=expiry + _days(30),
-        remote_island=remote_island,
+        plan,
+        insurance_end=_kept(plan) + _days(insurance_offset),
+        current_insurance_end=plan["current_expiry"] + _days(30),
         odometer_km=odometer,
         previous_odometer_km=previous_odometer,
     )
@@ -197,32 +154,21 @@ def test_the_result_does_not_depend_on_the_order_of_the_checks(
     assert in_given_order == in_listed_order
 
 
-@given(
-    expiry=expiries,
-    years=validity_years,
-    remote_island=st.booleans(),
-    inspection_offset=st.integers(-120, 30),
-    days_after_inspection=days_in_certificate,
-)
-def test_shortening_warnings_are_consistent(expiry, years, remote_island, inspection_offset, days_after_inspection):
-    inspection = expiry + _days(inspection_offset)
-    common = dict(
-        current_expiry=expiry,
-        inspection_date=inspection,
-        validity_years=years,
-        insurance_end=None,
-        remote_island=remote_island,
-    )
-    result = assess_renewal(**common, application_date=inspection + _days(days_after_inspection))
+@given(plan=plans())
+def test_shortening_warnings_are_consistent(plan):
+    result = assess_renewal(**plan, insurance_end=None)
     codes = [w.code for w in result.warnings]
     assert not (SHORTENING in codes and SHORTENING_UNAVOIDABLE in codes)
-    shortened = result.new_expiry_date < expiry_kept_n_years_later(expiry, years)
+    shortened = result.new_expiry_date < _kept(plan)
     assert (SHORTENING in codes or SHORTENING_UNAVOIDABLE in codes) is shortened
+    without_application = {k: v for k, v in plan.items() if k != "application_date"}
     for warning in result.warnings:
         if warning.code == APPLY_ON_OR_AFTER:
             # The earliest day that avoids shortening: that day does not shorten, the day before does.
-            assert inspection < warning.date <= result.certificate_valid_until
-            on_the_day = assess_renewal(**common, application_date=warning.date)
-            day_before = assess_renewal(**common, application_date=warning.date - _days(1))
+            assert plan["inspection_date"] < warning.date <= result.certificate_valid_until
+            on_the_day = assess_renewal(**without_application, application_date=warning.date, insurance_end=None)
+            day_before = assess_renewal(
+                **without_application, application_date=warning.date - _days(1), insurance_end=None
+            )
             assert SHORTENING not in [w.code for w in on_the_day.warnings]
             assert SHORTENING in [w.code for w in day_before.warnings]
