@@ -1,0 +1,109 @@
+"""Shared pieces for the outside-system tests: a real sandbox server and valid payloads.
+
+The fixtures are imported by each test module (there is no conftest here on purpose: the
+sandbox should start only for the modules that use it).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import requests
+
+from app.integrations.sandbox import start_sandbox_in_thread
+
+# Short timeouts: the sandbox runs on localhost, and injected timeouts sleep just past READ_TIMEOUT.
+TEST_TIMEOUT = (0.5, 0.25)
+INJECTED_TIMEOUT_SECONDS = 0.35
+
+_CERTIFICATE = {
+    "application_type": "oss",
+    "site_code": "11-1234",
+    "inspector_code": "00112345",
+    "vehicle_kind": "registered",
+    "registration_number": {"plate_area": "札幌", "plate_class": "300", "plate_kana": "あ",
+                            "plate_serial": "1234"},
+    "chassis_number": "ABC1-234567",
+    "inspection_date": "2025-06-02",
+    "issue_date": "2025-06-02",
+    "odometer_km": 45678,
+    "new_expiry_date": "2027-06-20",
+    "compulsory_insurance": [
+        {"certificate_number": "1234567890", "insurer_name": "東京海上日動火災保険",
+         "start_date": "2025-06-20", "end_date": "2027-07-20", "electronic": True},
+    ],
+    "user_of_vehicle": {"name": "山田 太郎", "address": "北海道札幌市中央区北1条西1丁目"},
+}
+
+_OSS_REQUEST = {
+    "site_code": "11-1234",
+    "application_agent": "日整連 北海道支部",
+    "vehicle_kind": "registered",
+    "chassis_number": "ABC1-234567",
+    "registration_number": {"plate_area": "札幌", "plate_class": "300", "plate_kana": "あ",
+                            "plate_serial": "1234"},
+    "user_of_vehicle": {"name": "山田 太郎", "address": "北海道札幌市中央区北1条西1丁目"},
+    "consent_obtained": True,
+    "validity_years": 2,
+    "odometer_km": 45678,
+    "weight_tax_yen": 16400,
+    "weight_tax_basis": "standard",
+    "inspection_fee_yen": 1800,
+    "certificate_update_by": "requester",
+}
+
+
+def certificate_payload(**changes) -> dict:
+    payload = copy.deepcopy(_CERTIFICATE)
+    payload.update(changes)
+    return payload
+
+
+def oss_request_payload(**changes) -> dict:
+    payload = copy.deepcopy(_OSS_REQUEST)
+    payload.update(changes)
+    return payload
+
+
+class Control:
+    """The sandbox's control API, over HTTP like everything else."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    def post(self, path: str, body: dict | None = None) -> dict:
+        response = requests.post(f"{self.base_url}/_control/{path}", json=body or {}, timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def get(self, path: str):
+        response = requests.get(f"{self.base_url}/_control/{path}", timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def faults(self, **faults) -> dict:
+        return self.post("faults", faults)
+
+    def settings(self, **settings) -> dict:
+        return self.post("settings", settings)
+
+    def clock(self, **clock) -> dict:
+        return self.post("clock", clock)
+
+    def stats(self) -> dict:
+        return self.get("stats")
+
+
+@pytest.fixture(scope="module")
+def sandbox_server():
+    base_url, server = start_sandbox_in_thread(port=0, timeout_seconds=INJECTED_TIMEOUT_SECONDS)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def control(sandbox_server):
+    control = Control(sandbox_server.base_url)
+    control.post("reset")
+    return control
