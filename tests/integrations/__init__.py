@@ -14,16 +14,18 @@ import requests
 from app.integrations.sandbox import start_sandbox_in_thread
 
 # Short timeouts: the sandbox runs on localhost, and injected timeouts sleep just past READ_TIMEOUT.
-TEST_TIMEOUT = (0.5, 0.25)
-INJECTED_TIMEOUT_SECONDS = 0.35
+TEST_TIMEOUT = (0.5, 0.8)
+INJECTED_TIMEOUT_SECONDS = 0.9
+
+_REGISTRATION_NUMBER = {"plate_area": "札幌", "plate_class": "300", "plate_kana": "あ", "plate_serial": "1234"}
+_USER_OF_VEHICLE = {"name": "山田 太郎", "address": "北海道札幌市中央区北1条西1丁目"}
 
 _CERTIFICATE = {
     "application_type": "oss",
     "site_code": "11-1234",
     "inspector_code": "00112345",
     "vehicle_kind": "registered",
-    "registration_number": {"plate_area": "札幌", "plate_class": "300", "plate_kana": "あ",
-                            "plate_serial": "1234"},
+    "registration_number": _REGISTRATION_NUMBER,
     "chassis_number": "ABC1-234567",
     "inspection_date": "2025-06-02",
     "issue_date": "2025-06-02",
@@ -33,7 +35,7 @@ _CERTIFICATE = {
         {"certificate_number": "1234567890", "insurer_name": "東京海上日動火災保険",
          "start_date": "2025-06-20", "end_date": "2027-07-20", "electronic": True},
     ],
-    "user_of_vehicle": {"name": "山田 太郎", "address": "北海道札幌市中央区北1条西1丁目"},
+    "user_of_vehicle": _USER_OF_VEHICLE,
 }
 
 _OSS_REQUEST = {
@@ -41,9 +43,8 @@ _OSS_REQUEST = {
     "application_agent": "日整連 北海道支部",
     "vehicle_kind": "registered",
     "chassis_number": "ABC1-234567",
-    "registration_number": {"plate_area": "札幌", "plate_class": "300", "plate_kana": "あ",
-                            "plate_serial": "1234"},
-    "user_of_vehicle": {"name": "山田 太郎", "address": "北海道札幌市中央区北1条西1丁目"},
+    "registration_number": _REGISTRATION_NUMBER,
+    "user_of_vehicle": _USER_OF_VEHICLE,
     "consent_obtained": True,
     "validity_years": 2,
     "odometer_km": 45678,
