@@ -4,6 +4,7 @@ Check digit = 9 - (Σ Pn × Qn mod 9) over the 12-digit base number, Pn the n-th
 counted from the right, Qn = 1 for odd n and 2 for even n
 (法人番号の指定等に関する省令 第2条).
 """
+import re
 
 
 def check_digit(base12: str) -> int:
@@ -14,6 +15,7 @@ def check_digit(base12: str) -> int:
 
 
 def is_valid_corporate_number(value: str) -> bool:
-    if not isinstance(value, str) or len(value) != 13 or not value.isdigit():
+    # str.isdigit() would accept full-width digits; only half-width ASCII is a valid number.
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{13}", value):
         return False
     return int(value[0]) == check_digit(value[1:])

@@ -24,6 +24,12 @@ LOCKED_MESSAGE = (
 )
 
 
+def _auth_rate_limit():
+    from flask import current_app
+
+    return current_app.config["AUTH_RATE_LIMIT"]
+
+
 class KeizokuAuthDBView(AuthDBView):
     login_template = "keizoku/login.html"
     invalid_login_message = INVALID_LOGIN_MESSAGE
@@ -58,9 +64,8 @@ class KeizokuSecurityManager(SecurityManager):
         self.auth_view = self.authdbview()
         self.appbuilder.add_view_no_menu(self.auth_view)
         if self.is_auth_limited:
-            self.limiter.limit(self.auth_rate_limit, methods=["POST"])(
-                self.auth_view.blueprint
-            )
+            # Read at request time so operators (and tests) can change it without a restart.
+            self.limiter.limit(_auth_rate_limit, methods=["POST"])(self.auth_view.blueprint)
 
     # --- authentication with lockout ------------------------------------------------
     def _config(self, key):

@@ -5,8 +5,9 @@ permissions (app/security/roles.py), and shop roles are refused by FAB's has_acc
 """
 from flask import current_app, flash, g, redirect, request, Response
 from flask_appbuilder import ModelView, expose, has_access
+from flask_appbuilder.fields import QuerySelectMultipleField
+from flask_appbuilder.fieldwidgets import Select2ManyWidget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.models.sqla.filters import FilterInFunction
 from wtforms.validators import ValidationError
 
 from app import audit
@@ -112,8 +113,27 @@ class SiteAdminView(ModelView):
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
 
 
-def _shop_and_association_roles():
-    return list(ROLE_LABELS)
+def _our_roles():
+    from app.extensions import appbuilder
+
+    role = appbuilder.sm.role_model
+    return db.session.query(role).filter(role.name.in_(list(ROLE_LABELS))).order_by(role.id)
+
+
+def one_role(form, field):
+    if not field.data:
+        raise ValidationError("権限を選択してください。")
+    names = {r.name for r in field.data}
+    if names & set(ASSOCIATION_ROLES) and names - set(ASSOCIATION_ROLES):
+        raise ValidationError("協会の権限と事業場の権限は同時に設定できません。")
+
+
+def roles_field():
+    return QuerySelectMultipleField(
+        "権限", query_func=_our_roles, get_pk_func=lambda r: r.id,
+        get_label=lambda r: role_label(r.name),
+        widget=Select2ManyWidget(), validators=[one_role],
+    )
 
 
 def sites_match_business(form, field):
@@ -130,14 +150,6 @@ def sites_match_business(form, field):
         raise ValidationError("利用する事業場を1つ以上選択してください。")
     if any(site.business_id != business.id for site in field.data):
         raise ValidationError("選択した事業者の事業場だけを選択してください。")
-
-
-def one_role(form, field):
-    if not field.data:
-        raise ValidationError("権限を選択してください。")
-    names = {r.name for r in field.data}
-    if names & set(ASSOCIATION_ROLES) and names - set(ASSOCIATION_ROLES):
-        raise ValidationError("協会の権限と事業場の権限は同時に設定できません。")
 
 
 class AccountAdminView(ModelView):
@@ -163,14 +175,12 @@ class AccountAdminView(ModelView):
         "fail_login_count": "連続ログイン失敗回数", "last_login": "最終ログイン",
         "password_changed_at": "パスワード変更日時",
     }
-    validators_columns = {"sites": [sites_match_business], "roles": [one_role],
-                          "username": [username_rule]}
+    validators_columns = {"sites": [sites_match_business], "username": [username_rule]}
     formatters_columns = {
         "roles": lambda roles: "、".join(role_label(r.name) for r in roles),
     }
-    add_form_query_rel_fields = edit_form_query_rel_fields = {
-        "roles": [["name", FilterInFunction, _shop_and_association_roles]],
-    }
+    add_form_extra_fields = {"roles": roles_field()}
+    edit_form_extra_fields = {"roles": roles_field()}
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete",
                         "can_reissue", "can_unlock", "can_notice_pdf"]
     show_template = "keizoku/account_show.html"

@@ -1,0 +1,41 @@
+# Two set-up commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 5000
+export FLASK_APP := run.py
+
+.PHONY: run test venv translations db clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+translations: venv
+	$(VENV)/bin/pybabel compile -f -d translations
+
+db: venv translations
+	$(VENV)/bin/flask db upgrade
+	$(VENV)/bin/flask roles sync
+	$(VENV)/bin/flask demo-data
+
+run: db
+	@echo ""
+	@echo "Keizoku: http://127.0.0.1:$(PORT)/"
+	@echo "デモ用ログイン(パスワードはすべて Demo-Pass-2026):"
+	@echo "  協会管理者 kyokai-admin / 協会サポート kyokai-staff"
+	@echo "  さくらモータース: sakura-manager, sakura-inspector, sakura-clerk"
+	@echo "  みどり自動車:     midori-manager, midori-inspector, midori-clerk"
+	@echo ""
+	PORT=$(PORT) $(PY) run.py
+
+test: venv translations
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) instance/*.db

@@ -1,0 +1,227 @@
+"""Fixtures: one app per run on the database in DATABASE_URL (SQLite by default), built by
+the migrations; every test that uses the app starts from empty tenant tables and a clock set
+inside operating hours."""
+import os
+import re
+import socket
+from datetime import datetime
+
+import pytest
+
+from app.timeutil import JST
+
+OPEN_MOMENT = datetime(2026, 11, 26, 10, 0, tzinfo=JST)
+PERMANENT_TABLES = {"ab_permission", "ab_view_menu", "ab_permission_view", "ab_role",
+                    "ab_permission_view_role", "alembic_version"}
+PASSWORD = "Test-Pass-2026"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _reset_database(db):
+    from flask_appbuilder import Model
+    from sqlalchemy import inspect, text
+
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        engine.dispose()
+        if path and os.path.exists(path):
+            os.remove(path)
+        return
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    assert not inspect(engine).get_table_names()
+    assert Model  # metadata registered
+
+
+@pytest.fixture(scope="session")
+def app():
+    os.environ.setdefault("KEIZOKU_CONFIG", "config.TestConfig")
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.commands.roles import sync_roles
+    from app.extensions import db
+
+    flask_app = create_app("config.TestConfig")
+    with flask_app.app_context():
+        _reset_database(db)
+        upgrade()
+        sync_roles()
+    flask_app.config["CLOCK"] = lambda: OPEN_MOMENT
+    return flask_app
+
+
+@pytest.fixture(autouse=True)
+def _clean_app_state(request):
+    if "app" not in request.fixturenames:
+        yield
+        return
+    flask_app = request.getfixturevalue("app")
+    flask_app.config["CLOCK"] = lambda: OPEN_MOMENT
+    flask_app.appbuilder.sm.limiter.reset()
+    yield
+    from flask_appbuilder import Model
+
+    from app.extensions import db
+
+    with flask_app.app_context():
+        db.session.rollback()
+        with db.engine.begin() as conn:
+            for table in reversed(Model.metadata.sorted_tables):
+                if table.name not in PERMANENT_TABLES:
+                    conn.execute(table.delete())
+        db.session.remove()
+
+
+@pytest.fixture
+def db_session(app):
+    from app.extensions import db
+
+    with app.app_context():
+        yield db.session
+
+
+class Tenants:
+    """Two businesses: A (three sites) and B (one site), with users for each role."""
+
+    def __init__(self, app):
+        from app.extensions import db
+        from app.models.tenancy import Business, ChiefMechanic, Inspector, Site
+        from app.security.models import KeizokuUser
+        from app.services.accounts import _hash
+
+        self.ids = {}
+        with app.app_context():
+            sm = app.appbuilder.sm
+            password_hash = _hash(PASSWORD)
+
+            def user(username, role, business=None, sites=()):
+                u = KeizokuUser(username=username, first_name="太郎", last_name="試験",
+                                email=f"{username}@example.jp", active=True,
+                                business=business, sites=list(sites),
+                                roles=[sm.find_role(role)], must_change_password=False)
+                u.password = password_hash
+                db.session.add(u)
+                return u
+
+            for key, n_sites in (("a", 3), ("b", 1)):
+                business = Business(name=f"事業者{key.upper()}", name_kana="ジギョウシャ",
+                                    address="東京都", phone="03-0000-0000")
+                sites = [Site(business=business, name=f"{key}工場{i}", address="東京都",
+                              certification_number=f"認{i}", designation_number=f"{i}0")
+                         for i in range(n_sites)]
+                db.session.add_all([business, *sites])
+                db.session.flush()
+                inspector = Inspector(business_id=business.id, site=sites[0], name="検査 一郎",
+                                      inspector_code=f"0000000{len(key)}")
+                chief = ChiefMechanic(business_id=business.id, site=sites[0], name="主任 次郎")
+                db.session.add_all([inspector, chief])
+                users = {
+                    "manager": user(f"{key}-manager", "site_manager", business, sites),
+                    "inspector": user(f"{key}-inspector", "inspector", business, sites[:1]),
+                    "clerk": user(f"{key}-clerk", "clerk", business, sites[:1]),
+                }
+                db.session.flush()
+                self.ids[key] = {
+                    "Business": business.id, "Site": sites[0].id,
+                    "sites": [s.id for s in sites], "Inspector": inspector.id,
+                    "ChiefMechanic": chief.id, "KeizokuUser": users["manager"].id,
+                    "users": {k: u.id for k, u in users.items()},
+                }
+            user("assoc-admin", "association_admin")
+            user("assoc-staff", "association_staff")
+            db.session.commit()
+
+
+@pytest.fixture
+def tenants(app):
+    return Tenants(app)
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                     r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    m = CSRF_RE.search(html)
+    assert m, "page carries no CSRF token"
+    return m.group(1) or m.group(2)
+
+
+class Browser:
+    """The Flask test client with a login helper and CSRF-aware POSTs."""
+
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+        self._token = None
+
+    def get(self, url, **kw):
+        return self.client.get(url, **kw)
+
+    def token(self):
+        if self._token is None:
+            page = self.client.get("/login/", follow_redirects=True).get_data(as_text=True)
+            self._token = csrf_from(page)
+        return self._token
+
+    def post(self, url, data=None, **kw):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.token())
+        return self.client.post(url, data=data, **kw)
+
+    def login(self, username, password=PASSWORD):
+        self._token = None
+        response = self.post("/login/", {"username": username, "password": password})
+        self._token = None
+        return response
+
+    def logout(self):
+        self._token = None
+        return self.client.get("/logout/")
+
+
+@pytest.fixture
+def browser(app):
+    return Browser(app)
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server on localhost (aiosmtpd) that keeps what it receives."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received = []
+
+    class Keep(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    port = free_port()
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    previous = (app.config["MAIL_SERVER"], app.config["MAIL_PORT"])
+    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = "127.0.0.1", port
+    try:
+        yield received
+    finally:
+        controller.stop()
+        app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = previous
+
+
+def pytest_sessionstart(session):
+    """Compile the catalogs so a bare `pytest` sees the same Japanese UI as `make test`."""
+    from babel.messages.frontend import CommandLineInterface
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    CommandLineInterface().run(
+        ["pybabel", "-q", "compile", "-f", "-d", os.path.join(here, "translations")]
+    )
