@@ -4,6 +4,7 @@ Two styles are used on the forms and screens:
 
 - ``long``:  ``令和7年4月1日`` (year 1 is written ``元年``: ``令和元年5月1日``)
 - ``short``: ``R07.04.01`` (era letter, two-digit year, month and day)
+- ``month``: ``令和元年5月`` (year and month only, as 初度登録年月 is printed; formatting only)
 
 `parse_wareki` accepts both, the older eras (明治 M, 大正 T, 昭和 S, 平成 H), full-width
 digits and letters, and ``/`` or ``-`` in place of ``.`` in the short style.
@@ -89,14 +90,15 @@ def era_of(d: date) -> tuple[Era, int]:
 
 
 def format_wareki(d: date, style: str = "long") -> str:
-    """``令和7年4月1日`` (style ``long``) or ``R07.04.01`` (style ``short``)."""
+    """``令和7年4月1日`` (``long``), ``R07.04.01`` (``short``) or ``令和7年4月`` (``month``)."""
     era, year = era_of(d)
-    if style == "long":
+    if style in ("long", "month"):
         year_text = "元" if year == 1 else str(year)
-        return f"{era.name}{year_text}年{d.month}月{d.day}日"
+        day_text = f"{d.day}日" if style == "long" else ""
+        return f"{era.name}{year_text}年{d.month}月{day_text}"
     if style == "short":
         return f"{era.letter}{year:02d}.{d.month:02d}.{d.day:02d}"
-    raise ValueError(f"unknown wareki style {style!r}; use 'long' or 'short'")
+    raise ValueError(f"unknown wareki style {style!r}; use 'long', 'short' or 'month'")
 
 
 def parse_wareki(text: str) -> date:

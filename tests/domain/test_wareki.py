@@ -88,6 +88,11 @@ def test_dates_before_the_gregorian_calendar_are_refused():
         format_wareki(date(1872, 12, 31))
 
 
+def test_month_style_for_first_registration():
+    assert format_wareki(date(2019, 5, 1), style="month") == "令和元年5月"
+    assert format_wareki(date(2019, 4, 1), style="month") == "平成31年4月"
+
+
 def test_unknown_style_is_an_error():
     with pytest.raises(ValueError):
         format_wareki(date(2025, 4, 1), style="kanji")
