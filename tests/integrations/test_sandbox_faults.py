@@ -109,3 +109,20 @@ def test_calls_are_logged_with_their_outcome(sandbox_server, control):
     calls = control.get("calls")
     assert [(c["system"], c["method"], c["status"], c["outcome"]) for c in calls] == [
         ("airas", "POST", 503, "closed:MAINTENANCE")]
+
+
+@pytest.mark.parametrize("fault, code", [
+    ("error", "SERVER_ERROR"), ("timeout", "TIMEOUT"), ("maintenance", "MAINTENANCE"), ("hours", "HOURS"),
+    ("INSPECTOR", "INSPECTOR"),
+])
+def test_a_fault_can_be_forced_for_one_request_by_header(sandbox_server, control, fault, code):
+    session = requests.Session()
+    session.headers["X-Sandbox-Fault"] = fault
+    airas = AirasClient(sandbox_server.url("airas"), timeout=TEST_TIMEOUT, session=session)
+
+    with pytest.raises(OutsideSystemError) as failed:
+        airas.submit_certificate(certificate_payload(), idempotency_key="cert-z")
+    assert failed.value.code == code
+
+    plain = AirasClient(sandbox_server.url("airas"), timeout=TEST_TIMEOUT)
+    assert plain.submit_certificate(certificate_payload(), idempotency_key="cert-z")["linked"]

@@ -608,6 +608,10 @@ def _missing(payload: dict, names) -> list[str]:
     return [name for name in names if payload.get(name) in (None, "", [])]
 
 
+def _not_text(payload: dict, names) -> list[str]:
+    return [name for name in names if not isinstance(payload.get(name), str)]
+
+
 def _bad_dates(payload: dict, names) -> list[str]:
     bad = []
     for name in names:
@@ -620,7 +624,8 @@ def _bad_dates(payload: dict, names) -> list[str]:
 
 
 def certificate_field_errors(payload: dict) -> list[str]:
-    bad = _missing(payload, CERTIFICATE_REQUIRED_FIELDS)
+    bad = _missing(payload, CERTIFICATE_REQUIRED_FIELDS) or _not_text(
+        payload, ("application_type", "site_code", "inspector_code", "vehicle_kind", "chassis_number"))
     if bad:
         return bad
     if payload["application_type"] not in APPLICATION_TYPES:
@@ -633,6 +638,7 @@ def certificate_field_errors(payload: dict) -> list[str]:
     policies = payload["compulsory_insurance"]
     if not isinstance(policies, list) or not 1 <= len(policies) <= 2 or any(
             not isinstance(p, dict) or _missing(p, INSURANCE_FIELDS[:-1]) or "electronic" not in p
+            or _not_text(p, ("certificate_number", "insurer_name"))
             or _bad_dates(p, ("start_date", "end_date")) for p in policies):
         bad.append("compulsory_insurance")
     user = payload["user_of_vehicle"]
@@ -646,6 +652,7 @@ def request_field_errors(payload: dict) -> list[str]:
            if payload.get(name) in (None, "") and name != "consent_obtained"]
     if "consent_obtained" not in payload:
         bad.append("consent_obtained")
+    bad = bad or _not_text(payload, ("site_code", "vehicle_kind", "chassis_number"))
     if bad:
         return bad
     if payload["validity_years"] not in (1, 2):
