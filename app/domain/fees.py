@@ -58,7 +58,8 @@ def inspection_fees(*, vehicle_kind: str, application_type: str, on_date: dt.dat
     if vehicle_kind not in VEHICLE_KINDS:
         raise ValueError(f"vehicle_kind must be one of {VEHICLE_KINDS}, got {vehicle_kind!r}")
     if application_type not in data["application_types"]:
-        raise ValueError(f"application_type must be one of {tuple(data['application_types'])}, got {application_type!r}")
+        allowed = tuple(data["application_types"])
+        raise ValueError(f"application_type must be one of {allowed}, got {application_type!r}")
     fee_as = data["application_types"][application_type]["fee_as"]
 
     parts = {}

@@ -208,7 +208,9 @@ def window_start(current_expiry: dt.date, application_date: dt.date, remote_isla
     return add_months(current_expiry, -months)
 
 
-def counts_from_expiry(current_expiry: dt.date, application_date: dt.date, remote_island: bool = False) -> bool:
+def counts_from_expiry(
+    current_expiry: dt.date, application_date: dt.date, remote_island: bool = False
+) -> bool:
     """True when an application that day keeps the expiry day (施行規則44条 exception)."""
     return window_start(current_expiry, application_date, remote_island) <= application_date <= current_expiry
 
@@ -386,9 +388,8 @@ def _check_insurance(facts: _Facts) -> list[DomainWarning]:
                 required_end,
             )
         )
-    if not any(
-        insurance_covers(facts.insurance_end, facts.expiry_if_applied_on(day)) for day in certificate_usable_dates(facts.inspection_date)
-    ):
+    usable_dates = certificate_usable_dates(facts.inspection_date)
+    if not any(insurance_covers(facts.insurance_end, facts.expiry_if_applied_on(day)) for day in usable_dates):
         warnings.append(
             DomainWarning(
                 INSURANCE_SHORT_FOR_ALL_DATES,

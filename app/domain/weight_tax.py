@@ -101,7 +101,9 @@ def _validate(request: _Request) -> None:
         raise ValueError("first_registration must be the first day of its month (初度登録年月)")
 
 
-def weight_units(*, vehicle_kind: str, body: str, vehicle_weight_kg: int | None, gross_weight_kg: int | None) -> int | None:
+def weight_units(
+    *, vehicle_kind: str, body: str, vehicle_weight_kg: int | None, gross_weight_kg: int | None
+) -> int | None:
     """Tax units: 0.5 t of 車両重量 for passenger cars, 1 t of 車両総重量 otherwise; None when flat."""
     basis = load_regulation_data(RATES_FILE)["units"].get(vehicle_kind)
     if basis is None:
@@ -135,7 +137,8 @@ def _age_column(starts: dict[str, dt.date], application_date: dt.date) -> str:
 def _kei_band_uncertain(starts: dict[str, dt.date], application_date: dt.date) -> bool:
     margin = load_regulation_data(RATES_FILE)["age_surcharge"]["kei_uncertain_months"]
     return any(
-        add_months(start, -margin) <= application_date < add_months(start, margin) for start in starts.values()
+        add_months(start, -margin) <= application_date < add_months(start, margin)
+        for start in starts.values()
     )
 
 
@@ -226,7 +229,10 @@ def weight_tax(
     )
     _validate(request)
     units = weight_units(
-        vehicle_kind=vehicle_kind, body=body, vehicle_weight_kg=vehicle_weight_kg, gross_weight_kg=gross_weight_kg
+        vehicle_kind=vehicle_kind,
+        body=body,
+        vehicle_weight_kg=vehicle_weight_kg,
+        gross_weight_kg=gross_weight_kg,
     )
     starts = surcharge_start_dates(first_registration) if first_registration is not None else None
     result = dict(
@@ -238,7 +244,11 @@ def weight_tax(
 
     def lookup(column: str | None, reason: str) -> WeightTax:
         return WeightTax(
-            amount_yen=None, lookup_required=True, rate_column=column, note=_lookup_note(request, reason), **result
+            amount_yen=None,
+            lookup_required=True,
+            rate_column=column,
+            note=_lookup_note(request, reason),
+            **result,
         )
 
     if eco == "exempt":
@@ -263,7 +273,9 @@ def weight_tax(
 
     rows = _matching_rows(request, column)
     if len(rows) > 1:
-        raise LookupError(f"{len(rows)} weight-tax rows match {vehicle_kind}/{use}/{body}/{column} on {application_date}")
+        raise LookupError(
+            f"{len(rows)} weight-tax rows match {vehicle_kind}/{use}/{body}/{column} on {application_date}"
+        )
     if not rows:
         return lookup(column, "この区分の税額表を持っていません。")
     row = rows[0]

@@ -202,7 +202,9 @@ def test_policy_ending_on_the_new_expiry_is_one_day_short():
 # --- behaviour the cases do not reach ------------------------------------------------------
 
 
-def _assess(expiry: str, inspection: str, years: int, insurance_end: str | None, **extra) -> renewal.RenewalAssessment:
+def _assess(
+    expiry: str, inspection: str, years: int, insurance_end: str | None, **extra
+) -> renewal.RenewalAssessment:
     """assess_renewal with ISO strings for X, D and J, and for any date in ``extra``."""
     for name in ("application_date", "current_insurance_end"):
         if isinstance(extra.get(name), str):
@@ -271,11 +273,22 @@ def test_unknown_current_policy_end_leaves_the_rare_case_flag_unknown():
 
 @pytest.mark.parametrize(
     ("kind", "odometer_km", "warned"),
-    [("registered", 57900, True), ("registered", 58400, False), ("kei", 57900, False), ("small_motorcycle", 57900, False)],
+    [
+        ("registered", 57900, True),
+        ("registered", 58400, False),
+        ("kei", 57900, False),
+        ("small_motorcycle", 57900, False),
+    ],
 )
 def test_odometer_reversal_only_for_registered_vehicles_and_only_when_lower(kind, odometer_km, warned):
     result = _assess(
-        "2026-06-20", "2026-06-10", 2, "2028-07-20", vehicle_kind=kind, odometer_km=odometer_km, previous_odometer_km=58400
+        "2026-06-20",
+        "2026-06-10",
+        2,
+        "2028-07-20",
+        vehicle_kind=kind,
+        odometer_km=odometer_km,
+        previous_odometer_km=58400,
     )
     assert _codes(result) == ([ODOMETER_REVERSAL] if warned else [])
 

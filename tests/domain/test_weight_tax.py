@@ -170,7 +170,10 @@ def test_verified_small_rows_compute():
 )
 def test_kei_near_an_age_threshold_requires_the_kei_lookup(first_registration, lookup):
     result = _tax(
-        vehicle_kind="kei", vehicle_weight_kg=None, first_registration=first_registration, application_date=dt.date(2026, 8, 1)
+        vehicle_kind="kei",
+        vehicle_weight_kg=None,
+        first_registration=first_registration,
+        application_date=dt.date(2026, 8, 1),
     )
     assert result.lookup_required is lookup
     assert (result.amount_yen is None) is lookup
