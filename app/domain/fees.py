@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain.renewal import load_regulation_data, require_date, rows_in_force
+from app.domain.wareki import format_wareki
 
 FEES_FILE = "inspection_fees.json"
 
@@ -77,7 +78,7 @@ def inspection_fees(*, vehicle_kind: str, application_type: str, on_date: dt.dat
     if missing:
         labels = "・".join(_PART_LABELS[part] for part in missing)
         note = (
-            f"{on_date.isoformat()}の{labels}は確定した金額が設定されていません(改正案の段階か、対象外の区分です)。"
+            f"{format_wareki(on_date)}の{labels}は確定した金額が設定されていません(改正案の段階か、対象外の区分です)。"
             "運輸支局または軽自動車検査協会の案内で金額を確認してください。"
         )
         total = None

@@ -162,7 +162,7 @@ def _matching_rows(request: _Request, column: str) -> list[dict[str, Any]]:
 
 def _lookup_note(request: _Request, reason: str) -> str:
     service = request.data["lookup_services"][request.vehicle_kind]
-    return f"{reason}{service}で税額を確認してください。"
+    return f"{reason}「{service}」で税額を確認してください。"
 
 
 def _warnings(request: _Request, starts: dict[str, dt.date] | None) -> list[DomainWarning]:
