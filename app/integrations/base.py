@@ -11,12 +11,14 @@ The wire format is described in docs/integrations.md.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import requests
 
 JST = ZoneInfo("Asia/Tokyo")
+log = logging.getLogger(__name__)
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -241,6 +243,7 @@ class OutsideSystemClient:
                 f"{self.system_name}に接続できませんでした。自動で再送します。"
                 "長く続く場合はインターネット接続を確認してください。",
                 retry_after=DEFAULT_RETRY_AFTER["CONNECTION"], reason=str(exc)) from exc
+        log.debug("%s %s %s -> %s (key %s)", self.system, method, path, response.status_code, idempotency_key)
         body = _json_body(response)
         if 200 <= response.status_code < 300:
             if body is None:

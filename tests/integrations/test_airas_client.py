@@ -256,3 +256,14 @@ def test_connection_refused_is_retryable():
     with pytest.raises(OutsideConnectionError) as refused:
         client.get_status("HT00000001")
     assert refused.value.retryable and refused.value.system == "airas"
+
+
+def test_maintenance_ending_after_closing_time_opens_next_morning(airas, control):
+    control.settings(enforce_hours=True)
+    control.clock(now="2025-06-02T19:00:00+09:00", frozen=True)
+    control.faults(maintenance={"airas": 7200})
+
+    with pytest.raises(OutsideClosedError) as closed:
+        airas.get_status("HT00000001")
+    assert closed.value.code == "MAINTENANCE"
+    assert closed.value.opens_at == datetime(2025, 6, 3, 8, 0, tzinfo=JST)

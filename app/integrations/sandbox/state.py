@@ -280,6 +280,8 @@ class Sandbox:
         for window in self.settings["maintenance"]:
             start, end = parse_moment(window["start"]), parse_moment(window["end"])
             if window["system"] in (system, "all") and start <= now < end:
+                if self.settings["enforce_hours"]:  # a window that ends after closing time opens next morning
+                    end = next_opening(self.settings["hours"][system], end) or end
                 return self._closed(system, "MAINTENANCE", f"{name}はメンテナンス中です。", now, end)
         if forced == "maintenance":
             return self._closed(system, "MAINTENANCE", f"{name}はメンテナンス中です。", now,
