@@ -4,9 +4,9 @@ These views are not tenant-scoped on purpose: only association roles hold their
 permissions (app/security/roles.py), and shop roles are refused by FAB's has_access.
 """
 from flask import current_app, flash, g, redirect, request, Response
-from flask_appbuilder import ModelView, expose, has_access
-from flask_appbuilder.fields import QuerySelectMultipleField
-from flask_appbuilder.fieldwidgets import Select2ManyWidget
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.fields import QuerySelectField, QuerySelectMultipleField
+from flask_appbuilder.fieldwidgets import Select2ManyWidget, Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from wtforms.validators import ValidationError
 
@@ -18,6 +18,7 @@ from app.security.models import ASSOCIATION_ROLES, KeizokuUser
 from app.security.roles import ROLE_LABELS, role_label
 from app.services import accounts
 from app.services.mail import MailError
+from app.views.base import KeizokuModelView
 from app.views.validators import (
     Digits,
     corporate_number,
@@ -38,7 +39,7 @@ BUSINESS_LABELS = {
 }
 
 
-class BusinessAdminView(ModelView):
+class BusinessAdminView(KeizokuModelView):
     datamodel = SQLAInterface(Business)
     route_base = "/association/businesses"
     list_title = show_title = "事業者"
@@ -87,7 +88,17 @@ SITE_LABELS = {
 }
 
 
-class SiteAdminView(ModelView):
+AINAS_STATUS_LABELS = {"registered": "AINAS登録済", "hybrid_only": "ハイブリッド申請のみ"}
+
+
+def ainas_status_field():
+    from wtforms import SelectField
+
+    return SelectField("AINAS", choices=list(AINAS_STATUS_LABELS.items()),
+                       default="registered")
+
+
+class SiteAdminView(KeizokuModelView):
     datamodel = SQLAInterface(Site)
     route_base = "/association/sites"
     list_title = show_title = "事業場"
@@ -109,7 +120,9 @@ class SiteAdminView(ModelView):
         "postal_code": [postal_code],
         "phone": [phone],
     }
-    description_columns = {"ainas_status": "registered: AINAS登録済 / hybrid_only: ハイブリッド申請のみ"}
+    add_form_extra_fields = {"ainas_status": ainas_status_field()}
+    edit_form_extra_fields = {"ainas_status": ainas_status_field()}
+    formatters_columns = {"ainas_status": lambda v: AINAS_STATUS_LABELS.get(v, v)}
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
 
 
@@ -126,6 +139,14 @@ def one_role(form, field):
     names = {r.name for r in field.data}
     if names & set(ASSOCIATION_ROLES) and names - set(ASSOCIATION_ROLES):
         raise ValidationError("協会の権限と事業場の権限は同時に設定できません。")
+
+
+def business_field():
+    return QuerySelectField(
+        "事業者", query_func=lambda: db.session.query(Business).order_by(Business.name_kana),
+        get_pk_func=lambda b: b.id, allow_blank=True, blank_text="(協会の利用者は選択しない)",
+        widget=Select2Widget(),
+    )
 
 
 def roles_field():
@@ -152,7 +173,7 @@ def sites_match_business(form, field):
         raise ValidationError("選択した事業者の事業場だけを選択してください。")
 
 
-class AccountAdminView(ModelView):
+class AccountAdminView(KeizokuModelView):
     """Accounts are created by the association from the mailed application form."""
 
     datamodel = SQLAInterface(KeizokuUser)
@@ -179,8 +200,8 @@ class AccountAdminView(ModelView):
     formatters_columns = {
         "roles": lambda roles: "、".join(role_label(r.name) for r in roles),
     }
-    add_form_extra_fields = {"roles": roles_field()}
-    edit_form_extra_fields = {"roles": roles_field()}
+    add_form_extra_fields = {"roles": roles_field(), "business": business_field()}
+    edit_form_extra_fields = {"roles": roles_field(), "business": business_field()}
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete",
                         "can_reissue", "can_unlock", "can_notice_pdf"]
     show_template = "keizoku/account_show.html"
@@ -254,7 +275,20 @@ class AccountAdminView(ModelView):
         return url_for(f"{self.__class__.__name__}.show", pk=pk)
 
 
-class AuditLogView(ModelView):
+AUDIT_ACTION_LABELS = {
+    "create": "登録", "update": "変更", "delete": "削除", "login_success": "ログイン",
+    "login_failure": "ログイン失敗", "login_refused_locked": "ロック中のログイン",
+    "lockout": "アカウントロック", "unlock": "ロック解除", "password_changed": "パスワード変更",
+    "registration_notice_mailed": "通知書メール送信",
+    "registration_notice_printed": "通知書PDF発行",
+}
+AUDIT_ENTITY_LABELS = {
+    "Business": "事業者", "Site": "事業場", "Inspector": "検査員", "ChiefMechanic": "整備主任者",
+    "KeizokuUser": "利用者",
+}
+
+
+class AuditLogView(KeizokuModelView):
     datamodel = SQLAInterface(AuditLog)
     route_base = "/association/audit"
     list_title = show_title = "監査ログ"
@@ -269,4 +303,8 @@ class AuditLogView(ModelView):
         "before": "変更前", "after": "変更後", "remote_addr": "接続元", "detail": "詳細",
     }
     base_order = ("occurred_at", "desc")
+    formatters_columns = {
+        "action": lambda v: AUDIT_ACTION_LABELS.get(v, v),
+        "entity_type": lambda v: AUDIT_ENTITY_LABELS.get(v, v),
+    }
     base_permissions = ["can_list", "can_show"]

@@ -6,6 +6,8 @@ from wtforms.validators import ValidationError
 from app.extensions import db
 from app.models.tenancy import ChiefMechanic, Inspector, Site
 from app.security.models import KeizokuUser
+from app.security.roles import role_label
+from app.views.association import AINAS_STATUS_LABELS
 from app.views.tenant_view import TenantModelView
 from app.views.validators import Digits, katakana
 
@@ -51,6 +53,8 @@ class SiteView(TenantModelView):
         "district_code": "運輸支局コード", "airas_registered": "AIRAS登録",
         "ainas_status": "AINAS", "records_enabled": "記録簿メニュー",
     }
+    search_columns = ["name", "designation_number", "certification_number"]
+    formatters_columns = {"ainas_status": lambda v: AINAS_STATUS_LABELS.get(v, v)}
     base_permissions = ["can_list", "can_show"]
 
 
@@ -99,4 +103,6 @@ class SiteUserView(TenantModelView):
         "username": "ユーザーID", "last_name": "姓", "first_name": "名", "email": "メールアドレス",
         "sites": "事業場", "roles": "権限", "active": "有効", "last_login": "最終ログイン",
     }
+    search_columns = ["username", "last_name", "first_name"]
+    formatters_columns = {"roles": lambda roles: "、".join(role_label(r.name) for r in roles)}
     base_permissions = ["can_list", "can_show"]

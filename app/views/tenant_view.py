@@ -7,10 +7,10 @@ in a form; a new row gets the tenant in pre_add; an edit that would move a row t
 tenant is refused.
 """
 from flask import abort
-from flask_appbuilder import ModelView
 from flask_appbuilder.models.filters import BaseFilter
 
 from app.tenancy import current_tenant, tenant_criteria
+from app.views.base import KeizokuModelView
 
 
 class TenantFilter(BaseFilter):
@@ -29,7 +29,7 @@ def tenant_filter_spec():
 TENANT_COLUMNS = ("business", "business_id")
 
 
-class TenantModelView(ModelView):
+class TenantModelView(KeizokuModelView):
     """Base class for every shop-facing CRUD view."""
 
     base_filters = tenant_filter_spec()
@@ -47,6 +47,9 @@ class TenantModelView(ModelView):
             if cols and any(c in TENANT_COLUMNS for c in cols):
                 raise TypeError(f"{cls.__name__}.{attr} must not expose the tenant column")
 
+    def _guard_pk(self, pk):
+        self._owned(pk)
+
     def _owned(self, pk):
         item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
         if item is None:
@@ -54,12 +57,14 @@ class TenantModelView(ModelView):
         return item
 
     def action(self, name, pk):
+        self._check_action(name)
         self._owned(pk)
         return super().action(name, pk)
 
     def action_post(self):
         from flask import request
 
+        self._check_action(request.form.get("action", ""))
         for pk in request.form.getlist("rowid"):
             self._owned(pk)
         return super().action_post()
