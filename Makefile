@@ -20,7 +20,7 @@ translations: venv
 	$(VENV)/bin/pybabel compile -f -d translations
 
 db: venv translations
-	$(VENV)/bin/flask db upgrade
+	$(VENV)/bin/flask db upgrade heads
 	$(VENV)/bin/flask roles sync
 	$(VENV)/bin/flask demo-data
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pytest
 
+from app.plugins import modules_of
 from app.timeutil import JST
 
 OPEN_MOMENT = datetime(2026, 11, 26, 10, 0, tzinfo=JST)
@@ -52,7 +53,7 @@ def app():
     flask_app = create_app("config.TestConfig")
     with flask_app.app_context():
         _reset_database(db)
-        upgrade()
+        upgrade(revision="heads")
         sync_roles()
     flask_app.config["CLOCK"] = lambda: OPEN_MOMENT
     return flask_app
@@ -129,12 +130,17 @@ class Tenants:
                     "clerk": user(f"{key}-clerk", "clerk", business, sites[:1]),
                 }
                 db.session.flush()
-                self.ids[key] = {
+                ids = self.ids[key] = {
                     "Business": business.id, "Site": sites[0].id,
                     "sites": [s.id for s in sites], "Inspector": inspector.id,
                     "ChiefMechanic": chief.id, "KeizokuUser": users["manager"].id,
                     "users": {k: u.id for k, u in users.items()},
                 }
+                ctx = {"business_id": business.id, "site_id": sites[0].id,
+                       "site_ids": ids["sites"], "user_ids": ids["users"]}
+                for module in modules_of("tests.tenant_seeds"):
+                    ids.update(module.seed(db.session, key, ctx) or {})
+                    db.session.flush()
             user("assoc-admin", "association_admin")
             user("assoc-staff", "association_staff")
             db.session.commit()

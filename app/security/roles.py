@@ -53,5 +53,19 @@ ROLE_MENUS = {
 }
 
 
+def all_role_permissions():
+    """The foundation's definitions merged with those of every feature's views module."""
+    from app.plugins import modules_of
+
+    permissions = {role: dict(views) for role, views in ROLE_PERMISSIONS.items()}
+    menus = {role: list(names) for role, names in ROLE_MENUS.items()}
+    for module in modules_of("app.views"):
+        for role, views in getattr(module, "ROLE_PERMISSIONS", {}).items():
+            permissions.setdefault(role, {}).update(views)
+        for role, names in getattr(module, "ROLE_MENUS", {}).items():
+            menus.setdefault(role, []).extend(names)
+    return permissions, menus
+
+
 def role_label(name):
     return ROLE_LABELS.get(name, name)

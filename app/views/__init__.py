@@ -1,4 +1,9 @@
-"""Registers every view with its menu entry."""
+"""Registers every view with its menu entry.
+
+The foundation's views come first; then every module of this package that defines
+``register(appbuilder)`` (certificates, records, billing, ...) in name order.
+"""
+from app.plugins import modules_of
 
 
 def register_views(appbuilder):
@@ -27,3 +32,8 @@ def register_views(appbuilder):
     appbuilder.add_view(AuditLogView, "AuditLog", label="監査ログ", icon="fa-clipboard-list",
                         **assoc)
     appbuilder.add_view_no_menu(PasswordChangeView)
+
+    for module in modules_of(__name__):
+        register = getattr(module, "register", None)
+        if callable(register):
+            register(appbuilder)
