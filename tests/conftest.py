@@ -50,13 +50,26 @@ def app():
     from app.commands.roles import sync_roles
     from app.extensions import db
 
-    flask_app = create_app("config.TestConfig")
+    from config import TestConfig
+
+    class RunConfig(TestConfig):
+        # One SQLite file per test process, so parallel runs never share a database.
+        if not os.environ.get("DATABASE_URL"):
+            SQLALCHEMY_DATABASE_URI = "sqlite:///" + os.path.join(
+                os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                "instance", f"test-{os.getpid()}.db")
+
+    flask_app = create_app(RunConfig)
     with flask_app.app_context():
         _reset_database(db)
         upgrade(revision="heads")
         sync_roles()
     flask_app.config["CLOCK"] = lambda: OPEN_MOMENT
-    return flask_app
+    yield flask_app
+    with flask_app.app_context():
+        db.session.remove()
+        if db.engine.dialect.name == "sqlite":
+            _reset_database(db)
 
 
 @pytest.fixture(autouse=True)
