@@ -79,6 +79,12 @@ def _changes(obj):
     return before, after
 
 
+def _primary_key(obj):
+    # In after_flush a new row's identity key is not set yet, but its primary key is.
+    values = inspect(obj).mapper.primary_key_from_instance(obj)
+    return "-".join(str(v) for v in values) if all(v is not None for v in values) else None
+
+
 def _business_id(obj):
     if type(obj).__name__ == "Business":
         return obj.id
@@ -118,7 +124,7 @@ def _write(session, flush_context):
                 actor_username=actor_username,
                 action=action,
                 entity_type=type(obj).__name__,
-                entity_id=str(inspect(obj).identity[0]) if inspect(obj).identity else None,
+                entity_id=_primary_key(obj),
                 business_id=_business_id(obj) if action != "delete" else before.get("business_id"),
                 before=before,
                 after=after,
