@@ -15,6 +15,16 @@ from app.timeutil import utcnow_naive
 
 _PENDING_KEY = "_keizoku_audit_pending"
 
+# Japanese names of the actions, for the association's audit screen. A feature that
+# records its own actions adds their names here (ACTION_LABELS.update({...})).
+ACTION_LABELS = {
+    "create": "登録", "update": "変更", "delete": "削除", "login_success": "ログイン",
+    "login_failure": "ログイン失敗", "login_refused_locked": "ロック中のログイン",
+    "lockout": "アカウントロック", "unlock": "ロック解除", "password_changed": "パスワード変更",
+    "registration_notice_mailed": "通知書メール送信",
+    "registration_notice_printed": "通知書PDF発行",
+}
+
 
 def _plain(value):
     if isinstance(value, (datetime.date, datetime.datetime)):

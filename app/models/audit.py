@@ -6,6 +6,7 @@ from app.timeutil import utcnow_naive
 
 
 class AuditLog(Model):
+    __label__ = "監査ログ"
     __tablename__ = "audit_log"
 
     id = Column(Integer, primary_key=True)

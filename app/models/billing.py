@@ -20,6 +20,7 @@ BILLABLE_KINDS = ("certificate", "record")
 
 
 class BillableEvent(Model):
+    __label__ = "請求対象"
     __tablename__ = "billable_event"
     __tenant_scope__ = "site"
     __audited__ = True

@@ -20,6 +20,7 @@ from app.models.base import TimestampMixin
 
 
 class Business(TimestampMixin, Model):
+    __label__ = "事業者"
     __tablename__ = "business"
     __tenant_scope__ = "business_self"
     __audited__ = True
@@ -48,6 +49,7 @@ class Business(TimestampMixin, Model):
 
 
 class Site(TimestampMixin, Model):
+    __label__ = "事業場"
     __tablename__ = "site"
     __tenant_scope__ = "site_self"
     __audited__ = True
@@ -108,6 +110,7 @@ class SiteStaffMixin(TimestampMixin):
 
 
 class Inspector(SiteStaffMixin, Model):
+    __label__ = "検査員"
     __tablename__ = "inspector"
     __table_args__ = (UniqueConstraint("site_id", "inspector_code", name="uq_inspector_site_code"),)
 
@@ -119,6 +122,7 @@ class Inspector(SiteStaffMixin, Model):
 
 
 class ChiefMechanic(SiteStaffMixin, Model):
+    __label__ = "整備主任者"
     __tablename__ = "chief_mechanic"
 
     business_id = Column(Integer, ForeignKey("business.id"), nullable=False, index=True)

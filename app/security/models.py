@@ -18,6 +18,7 @@ SHOP_ROLES = ("site_manager", "inspector", "clerk")
 class KeizokuUser(User):
     """Single-table extension of ab_user (FAB's extendsecurity pattern)."""
 
+    __label__ = "利用者"
     __tenant_scope__ = "user"
     __audited__ = True
     __audit_exclude__ = ("password", "initial_password_hash", "last_login", "login_count",

@@ -275,17 +275,14 @@ class AccountAdminView(KeizokuModelView):
         return url_for(f"{self.__class__.__name__}.show", pk=pk)
 
 
-AUDIT_ACTION_LABELS = {
-    "create": "登録", "update": "変更", "delete": "削除", "login_success": "ログイン",
-    "login_failure": "ログイン失敗", "login_refused_locked": "ロック中のログイン",
-    "lockout": "アカウントロック", "unlock": "ロック解除", "password_changed": "パスワード変更",
-    "registration_notice_mailed": "通知書メール送信",
-    "registration_notice_printed": "通知書PDF発行",
-}
-AUDIT_ENTITY_LABELS = {
-    "Business": "事業者", "Site": "事業場", "Inspector": "検査員", "ChiefMechanic": "整備主任者",
-    "KeizokuUser": "利用者",
-}
+def audit_entity_label(class_name):
+    """Japanese name of an audited model: each model names itself with ``__label__``."""
+    from flask_appbuilder import Model
+
+    for mapper in Model.registry.mappers:
+        if mapper.class_.__name__ == class_name:
+            return getattr(mapper.class_, "__label__", class_name)
+    return class_name
 
 
 class AuditLogView(KeizokuModelView):
@@ -304,7 +301,7 @@ class AuditLogView(KeizokuModelView):
     }
     base_order = ("occurred_at", "desc")
     formatters_columns = {
-        "action": lambda v: AUDIT_ACTION_LABELS.get(v, v),
-        "entity_type": lambda v: AUDIT_ENTITY_LABELS.get(v, v),
+        "action": lambda v: audit.ACTION_LABELS.get(v, v),
+        "entity_type": audit_entity_label,
     }
     base_permissions = ["can_list", "can_show"]
