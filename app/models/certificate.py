@@ -40,6 +40,7 @@ def _in(column, values):
 class Vehicle(TimestampMixin, Model):
     """A vehicle a business has inspected, matched again by its 車台番号."""
 
+    __label__ = "車両"
     __tablename__ = "vehicle"
     __tenant_scope__ = "site"
     __audited__ = True
@@ -65,6 +66,7 @@ class Vehicle(TimestampMixin, Model):
 class CertificateDraft(TimestampMixin, Model):
     """The wizard's state between steps, in the database so another device can resume it."""
 
+    __label__ = "保適証の下書き"
     __tablename__ = "certificate_draft"
     __tenant_scope__ = "site"
     __audited__ = True
@@ -83,6 +85,7 @@ class CertificateDraft(TimestampMixin, Model):
 class Certificate(TimestampMixin, Model):
     """An electronic 保安基準適合証 as we hold it, and where it is at AIRAS."""
 
+    __label__ = "保適証"
     __tablename__ = "certificate"
     __tenant_scope__ = "site"
     __audited__ = True
@@ -149,6 +152,7 @@ class Certificate(TimestampMixin, Model):
 class OssRequest(TimestampMixin, Model):
     """The OSS申請依頼データ sent to AINAS with an OSS certificate."""
 
+    __label__ = "OSS申請依頼"
     __tablename__ = "oss_request"
     __tenant_scope__ = "site"
     __audited__ = True
@@ -180,6 +184,7 @@ class OssRequest(TimestampMixin, Model):
 class CertificateEvent(Model):
     """One step in a certificate's life (a call to AIRAS/AINAS, a wait, a status change)."""
 
+    __label__ = "保適証の送信履歴"
     __tablename__ = "certificate_event"
     __tenant_scope__ = "site"
     __audited__ = True
@@ -202,6 +207,7 @@ class CertificateEvent(Model):
 class PrinterOffset(TimestampMixin, Model):
     """How far a site's printer shifts the OCR sheet and 納付書 fields (mm, + is right/down)."""
 
+    __label__ = "プリンター位置補正"
     __tablename__ = "printer_offset"
     __tenant_scope__ = "site"
     __audited__ = True
