@@ -32,7 +32,7 @@ run: db
 	@echo "  さくらモータース: sakura-manager, sakura-inspector, sakura-clerk"
 	@echo "  みどり自動車:     midori-manager, midori-inspector, midori-clerk"
 	@echo ""
-	PORT=$(PORT) $(PY) run.py
+	PORT=$(PORT) $(PY) run.py --with-services
 
 test: venv translations
 	$(VENV)/bin/pytest

@@ -98,9 +98,12 @@ class Config:
     ASSOCIATION_CONTACT = os.environ.get("ASSOCIATION_CONTACT", "サポートデスク 03-0000-0000")
 
     # Outside systems (reached only through app/integrations clients).
-    AIRAS_BASE_URL = os.environ.get("AIRAS_BASE_URL", "http://127.0.0.1:5050/airas")
-    AINAS_BASE_URL = os.environ.get("AINAS_BASE_URL", "http://127.0.0.1:5050/ainas")
-    MLIT_BASE_URL = os.environ.get("MLIT_BASE_URL", "http://127.0.0.1:5050/mlit")
+    # Defaults point at the sandbox that `make run` starts (python -m app.integrations.sandbox).
+    SANDBOX_PORT = int(os.environ.get("SANDBOX_PORT", "8765"))
+    AIRAS_BASE_URL = os.environ.get("AIRAS_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}/airas")
+    AINAS_BASE_URL = os.environ.get("AINAS_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}/ainas")
+    MLIT_BASE_URL = os.environ.get("MLIT_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}/mlit")
+    MLIT_KEI_BASE_URL = os.environ.get("MLIT_KEI_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}/kei")
     OUTSIDE_TIMEOUT_SECONDS = float(os.environ.get("OUTSIDE_TIMEOUT_SECONDS", "10"))
 
 

@@ -1,13 +1,48 @@
-"""Development entry point: `python run.py` serves the app; FLASK_APP=run.py for the CLI.
+"""Development entry point.
 
-`make run` also starts the outside-system sandbox and the scheduler beside it.
+`python run.py` serves the app; `python run.py --with-services` (what `make run` does) also
+starts the outside-system sandbox and the scheduler as child processes and stops them on
+exit. FLASK_APP=run.py serves the CLI.
 """
+import argparse
+import atexit
 import os
+import subprocess
+import sys
 
 from app import create_app
 
 app = create_app(os.environ.get("KEIZOKU_CONFIG", "config.DevelopmentConfig"))
 
+
+def start_services():
+    """The sandbox (playing AIRAS, AINAS, MLIT) and the scheduler, beside the web app."""
+    children = [
+        subprocess.Popen([sys.executable, "-m", "app.integrations.sandbox",
+                          "--port", str(app.config["SANDBOX_PORT"])]),
+    ]
+    if os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "scheduler",
+                                   "__main__.py")):
+        children.append(subprocess.Popen([sys.executable, "-m", "scheduler"]))
+
+    def stop():
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+    atexit.register(stop)
+
+
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Keizoku development server")
+    parser.add_argument("--with-services", action="store_true",
+                        help="also start the sandbox and the scheduler")
+    args = parser.parse_args()
+    if args.with_services:
+        start_services()
     port = int(os.environ.get("PORT", "5000"))
     app.run(host=os.environ.get("HOST", "127.0.0.1"), port=port, debug=False, use_reloader=False)
