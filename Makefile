@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 PORT ?= 5000
 export FLASK_APP := run.py
 
-.PHONY: run test venv translations db clean
+.PHONY: run test venv translations db clean chromium
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,17 @@ run: db
 	@echo ""
 	PORT=$(PORT) $(PY) run.py --with-services
 
-test: venv translations
+# The real-browser tests drive Debian's Chromium (no browser download at test time).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "Chromium が見つかりません。次のコマンドでインストールしてください: sudo apt-get install chromium"; \
+	    exit 1; \
+	  fi; }
+
+test: venv translations chromium
 	$(VENV)/bin/pytest
 
 clean:

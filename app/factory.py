@@ -28,9 +28,11 @@ def build_app(config_object=None):
 
         register_views(appbuilder)
 
+    from app.errors import register_error_handlers
     from app.gates import register_gates
 
     register_gates(flask_app)
+    register_error_handlers(flask_app)
 
     from app.commands import register_commands
 

@@ -110,3 +110,18 @@ def test_login_page_is_japanese(app):
     response = app.test_client().get("/login/")
     assert english_words(response.get_data(as_text=True), set()) == []
     assert "ログイン" in response.get_data(as_text=True)
+
+
+def test_error_pages_are_japanese(app, tenants, browser):
+    browser.login("a-manager")
+    not_found = browser.get(f"/shop/inspectors/show/{tenants.ids['b']['Inspector']}")
+    assert not_found.status_code == 404
+    forbidden = browser.get("/association/businesses/list/")
+    assert forbidden.status_code == 403
+    no_token = browser.client.post(f"/shop/inspectors/delete/{tenants.ids['a']['Inspector']}")
+    assert no_token.status_code == 400
+    for response in (not_found, forbidden, no_token):
+        html = response.get_data(as_text=True)
+        assert english_words(html, set()) == [], html
+    assert "ページが見つかりません" in not_found.get_data(as_text=True)
+    assert "有効期限が切れました" in no_token.get_data(as_text=True)

@@ -1,0 +1,87 @@
+"""Real-browser fixtures: the app on a real HTTP server in a thread, Debian's Chromium driven
+by Playwright (launched with the system executable; no browser download), the project's
+IPAex fonts made visible to Chromium through fontconfig, screenshots into docs/screenshots/."""
+import os
+import shutil
+import tempfile
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import free_port
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCREENSHOTS = os.path.join(ROOT, "docs", "screenshots")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+TABLET = {"width": 1024, "height": 768}
+
+
+@pytest.fixture(scope="session")
+def fontconfig():
+    """A fontconfig file that adds app/reports/fonts, so Japanese renders without system fonts."""
+    directory = tempfile.mkdtemp(prefix="keizoku-fonts-")
+    path = os.path.join(directory, "fonts.conf")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"""<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+  <dir>{os.path.join(ROOT, "app", "reports", "fonts")}</dir>
+  <cachedir>{directory}</cachedir>
+  <alias><family>sans-serif</family><prefer><family>IPAexGothic</family></prefer></alias>
+</fontconfig>""")
+    return path
+
+
+@pytest.fixture(scope="session")
+def chromium(fontconfig):
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), "Chromium がありません: apt-get install chromium"
+    env = dict(os.environ, FONTCONFIG_FILE=fontconfig)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                             env=env)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app served over real HTTP on a free localhost port."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    context = chromium.new_context(viewport=TABLET, locale="ja-JP", has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.base_url = live_server
+    yield page
+    context.close()
+
+
+def screenshot(page, name):
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
+
+
+def login(page, username, password):
+    page.goto(page.base_url + "/login/")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
