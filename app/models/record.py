@@ -36,6 +36,7 @@ PRINT_BATCH_STATUSES = {"queued": "待機中", "running": "印刷中", "done": "
 
 
 class Record(TimestampMixin, Model):
+    __label__ = "記録簿"
     __tablename__ = "record"
     __tenant_scope__ = "site"
     __audited__ = True
@@ -123,6 +124,7 @@ class Record(TimestampMixin, Model):
 class PartsPattern(TimestampMixin, Model):
     """A site's preset of replaced parts (パターン設定), added to a record in one tap."""
 
+    __label__ = "交換部品のパターン"
     __tablename__ = "parts_pattern"
     __tenant_scope__ = "site"
     __audited__ = True
@@ -142,6 +144,7 @@ class PartsPattern(TimestampMixin, Model):
 
 
 class PartsPatternItem(Model):
+    __label__ = "交換部品のパターンの部品"
     __tablename__ = "parts_pattern_item"
     __tenant_scope__ = "site"
     __audited__ = True
@@ -166,6 +169,7 @@ class TesterProfile(TimestampMixin, Model):
     adds and edits profiles once a maker's real format is known.
     """
 
+    __label__ = "検査機器の設定"
     __tablename__ = "tester_profile"
     __audited__ = True
 
@@ -183,6 +187,7 @@ class TesterProfile(TimestampMixin, Model):
 class PrintBatch(TimestampMixin, Model):
     """Many records printed as one PDF in the background, with progress."""
 
+    __label__ = "まとめて印刷"
     __tablename__ = "print_batch"
     __tenant_scope__ = "site"
     __audited__ = True

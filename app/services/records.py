@@ -85,6 +85,17 @@ SIGNER_ROLES = {
 LOCKED_MESSAGE = ("署名済みの記録簿は変更できません。直す場合は「訂正版を作成」で新しい版を作ってください。")
 
 
+audit.ACTION_LABELS.update({
+    "record_result": "記録簿 点検結果の入力",
+    "record_device_good": "記録簿 装置ごとの全て良好",
+    "record_tester_import": "記録簿 検査機器の取込み",
+    "record_signed": "記録簿 署名",
+    "record_corrected": "記録簿 訂正版の作成",
+    "record_pdf_output": "記録簿 PDF出力",
+    "records_purged": "記録簿 保存期間経過による削除",
+})
+
+
 class RecordError(ValueError):
     """A user-facing refusal (Japanese); nothing was changed."""
 
@@ -433,6 +444,13 @@ def save_parts_pattern(session, tenant, *, site_id, name, lines, pattern_id=None
             quantity=Decimal(str(part["quantity"])), unit=part["unit"]))
     session.flush()
     return pattern
+
+
+def delete_parts_pattern(session, tenant, pattern_id):
+    pattern = get_owned_or_404(session, PartsPattern, pattern_id, tenant)
+    require_records_site(session, tenant, pattern.site_id)
+    session.delete(pattern)
+    session.flush()
 
 
 def parts_pattern_lines(pattern) -> str:
