@@ -17,7 +17,7 @@ from app.timeutil import utcnow_naive
 def seed(session, key, ctx):
     business_id, site_id = ctx["business_id"], ctx["site_id"]
     inspector = session.query(Inspector).filter_by(business_id=business_id).first()
-    chassis = f"SEED{key.upper()}-0000001"
+    chassis = ("100" if key == "a" else "200") + "-0000001"
     vehicle = Vehicle(business_id=business_id, site_id=site_id, chassis_number=chassis,
                       vehicle_kind="registered", registration_number="品川 330 さ 1",
                       last_odometer_km=40000)
@@ -32,7 +32,7 @@ def seed(session, key, ctx):
         issue_date=dt.date(2026, 11, 20), odometer_km=41000, validity_years=2,
         certificate_valid_until=dt.date(2026, 12, 4), details={}, payload={},
         idempotency_key=f"seed-{key}-certificate", attempts=12, reason_code="SERVER_ERROR",
-        reason="seed", advice="seed")
+        reason="試験用の理由", advice="試験用の対応")
     session.add_all([draft, certificate])
     session.flush()
     session.add_all([
@@ -41,7 +41,7 @@ def seed(session, key, ctx):
         CertificateEvent(business_id=business_id, site_id=site_id, certificate_id=certificate.id,
                          occurred_at=utcnow_naive(), system="airas", action="submit",
                          status_before="queued", status_after="failed", code="SERVER_ERROR",
-                         message="seed", success=False),
+                         message="試験用の記録", success=False),
         PrinterOffset(business_id=business_id, site_id=site_id, offset_x_mm=0.0, offset_y_mm=0.0),
     ])
     session.flush()

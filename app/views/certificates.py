@@ -1,0 +1,448 @@
+"""The certificate screens: the wizard, the list per site, the 発行管理簿, printing, and the
+association's support view. Thin: every rule lives in app/services/certificates.py.
+
+Shop rows are loaded only through ``get_owned_or_404``/``scope`` with ``current_tenant()``;
+the support view is a separate association-only view.
+"""
+import datetime as dt
+import os
+
+from flask import Response, abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from sqlalchemy import case, or_, select
+
+from app.domain.wareki import format_wareki
+from app.extensions import db
+from app.models.certificate import Certificate, CertificateDraft, CertificateEvent, PrinterOffset
+from app.models.tenancy import Site
+from app.reports import hybrid
+from app.services import certificates as svc
+from app.tenancy import current_tenant, get_owned_or_404, scope
+from app.timeutil import JST, now, today
+from app.views.tenant_view import TenantModelView
+
+STEPS = (("scan", "読み取り"), ("vehicle", "車両の確認"), ("inspection", "検査"),
+         ("insurance", "自賠責"), ("checks", "確認事項"), ("confirm", "確定"))
+STEP_ENDPOINTS = {"scan": "scan", "vehicle": "vehicle", "inspection": "inspection",
+                  "insurance": "insurance", "checks": "checks", "confirm": "preflight"}
+TEMPLATE_GLOBALS = dict(status_labels=svc.STATUS_LABELS, oss_status_labels=svc.OSS_STATUS_LABELS,
+                        kind_labels=svc.VEHICLE_KIND_LABELS, type_labels=svc.APPLICATION_TYPE_LABELS,
+                        use_labels=svc.USE_LABELS, body_labels=svc.BODY_LABELS, eco_labels=svc.ECO_LABELS,
+                        agents=svc.APPLICATION_AGENTS, as_jst=svc.as_jst, steps=STEPS,
+                        wareki=lambda value: format_wareki(
+                            dt.date.fromisoformat(value) if isinstance(value, str) else value) if value else "―")
+
+
+def _iso(value):
+    return value.isoformat() if isinstance(value, dt.date) else ""
+
+
+def _owned_draft(pk):
+    draft = get_owned_or_404(db.session, CertificateDraft, pk, current_tenant())
+    if draft.certificate_id is not None:
+        flash("この下書きはすでに確定しています。", "info")
+        abort(redirect(url_for("CertificateView.show", pk=draft.certificate_id)))
+    return draft
+
+
+class CertificateWizardView(BaseView):
+    """作成: clerks and inspectors prepare; only ``can_certify`` (inspectors) confirms."""
+
+    route_base = "/certificates/wizard"
+    default_view = "index"
+    tenant_model = CertificateDraft
+
+    def _page(self, template, draft=None, **context):
+        return self.render_template(f"certificates/{template}.html", draft=draft,
+                                    data=(draft.data or {}) if draft else {}, **TEMPLATE_GLOBALS,
+                                    step_endpoints=STEP_ENDPOINTS, **context)
+
+    def _step(self, pk, template, save, next_endpoint, **context):
+        """GET shows the step; POST saves it (all or nothing) and goes on."""
+        draft = _owned_draft(pk)
+        errors = []
+        if request.method == "POST":
+            try:
+                save(draft)
+                db.session.commit()
+                return redirect(url_for(f"CertificateWizardView.{next_endpoint}", pk=draft.id))
+            except svc.CertificateInputError as exc:
+                db.session.rollback()
+                errors = exc.messages
+                draft = _owned_draft(pk)
+        extra = {k: (v(draft) if callable(v) else v) for k, v in context.items()}
+        return self._page(template, draft, errors=errors, form=request.form, **extra)
+
+    @expose("/")
+    @has_access
+    def index(self):
+        tenant = current_tenant()
+        sites = db.session.scalars(scope(select(Site), Site, tenant).order_by(Site.id)).all()
+        drafts = svc.open_drafts(db.session, scope(select(CertificateDraft), CertificateDraft, tenant))
+        return self._page("start", sites=sites, drafts=drafts, title="保適証の作成")
+
+    @expose("/start", methods=["POST"])
+    @has_access
+    def start(self):
+        try:
+            site_id = int(request.form.get("site_id", ""))
+            draft = svc.start_draft(db.session, current_tenant(), site_id, g.user.id)
+        except (ValueError, svc.CertificateInputError):
+            db.session.rollback()
+            flash("事業場を選んでから開始してください。", "danger")
+            return redirect(url_for("CertificateWizardView.index"))
+        db.session.commit()
+        return redirect(url_for("CertificateWizardView.scan", pk=draft.id))
+
+    @expose("/parse", methods=["POST"])
+    @has_access
+    def parse(self):
+        """The capture field's JSON endpoint: the parser's result or {"error": ...}; saves nothing."""
+        body = request.get_json(silent=True) or {}
+        reads = body.get("reads") if isinstance(body, dict) else None
+        if not isinstance(reads, (list, str)) or (isinstance(reads, list)
+                                                   and not all(isinstance(r, str) for r in reads)):
+            return jsonify(error={"code": "INVALID_INPUT",
+                                  "message": "読み取りデータの形式が正しくありません。もう一度読み取ってください。"}), 400
+        parsed = svc.parse_reads(reads, today())
+        ok = parsed.pop("ok")
+        return jsonify(parsed), (200 if ok else 422)
+
+    @expose("/<int:pk>/scan", methods=["GET", "POST"])
+    @has_access
+    def scan(self, pk):
+        def save(draft):
+            upload = request.files.get("cert_file")
+            data = upload.read(2 * 1024 * 1024) if upload and upload.filename else None
+            svc.save_scan(db.session, draft, request.form.get("reads", ""), today(), data)
+
+        has_capture = os.path.exists(os.path.join(current_app.static_folder, "js", "qr_capture.js"))
+        return self._step(pk, "scan", save, "vehicle", has_capture=has_capture)
+
+    @expose("/<int:pk>/vehicle", methods=["GET", "POST"])
+    @has_access
+    def vehicle(self, pk):
+        def known(draft):
+            chassis = ((draft.data or {}).get("vehicle") or {}).get("chassis_number")
+            return svc.matched_vehicle(db.session, draft.business_id, chassis)
+
+        return self._step(pk, "vehicle", lambda d: svc.save_vehicle(db.session, d, request.form),
+                          "inspection", known=known)
+
+    @expose("/<int:pk>/inspection", methods=["GET", "POST"])
+    @has_access
+    def inspection(self, pk):
+        return self._step(pk, "inspection",
+                          lambda d: svc.save_inspection(db.session, d, request.form, today()),
+                          "insurance", inspectors=lambda d: svc.site_inspectors(db.session, d),
+                          today_iso=today().isoformat())
+
+    @expose("/<int:pk>/insurance", methods=["GET", "POST"])
+    @has_access
+    def insurance(self, pk):
+        return self._step(pk, "insurance", lambda d: svc.save_insurance(db.session, d, request.form),
+                          "checks")
+
+    @expose("/<int:pk>/checks", methods=["GET", "POST"])
+    @has_access
+    def checks(self, pk):
+        draft = _owned_draft(pk)
+        try:
+            assessment = svc.assess(db.session, draft)
+        except svc.CertificateInputError as exc:
+            flash(" ".join(exc.messages), "danger")
+            return redirect(url_for("CertificateWizardView.insurance", pk=pk))
+        clients = svc.clients_from_config()
+        inspection = draft.data["inspection"]
+        tax = svc.weight_tax_comparison(draft, clients.weight_tax, dt.date.fromisoformat(
+            inspection["application_date"]))
+        fee = svc.fee_for(draft)
+        return self._step(pk, "checks", lambda d: svc.save_checks(db.session, d, request.form), "preflight",
+                          assessment=assessment, tax=tax, fee=fee)
+
+    @expose("/<int:pk>/confirm", methods=["GET"])
+    @has_access
+    def preflight(self, pk):
+        draft = _owned_draft(pk)
+        try:
+            items = svc.preflight(db.session, draft, today())
+        except svc.CertificateInputError as exc:
+            flash(" ".join(exc.messages), "danger")
+            return redirect(url_for("CertificateWizardView.scan", pk=pk))
+        can_certify = self.appbuilder.sm.has_access("can_certify", self.class_permission_name)
+        return self._page("confirm", draft, items=items, errors=[], can_certify=can_certify,
+                          acknowledged=set())
+
+    @expose("/<int:pk>/certify", methods=["POST"])
+    @has_access
+    def certify(self, pk):
+        draft = _owned_draft(pk)
+        moment = now()
+        acknowledged = set(request.form.getlist("confirmed"))
+        try:
+            certificate = svc.confirm(db.session, draft, g.user.id, acknowledged, moment)
+            db.session.commit()
+        except svc.CertificateInputError as exc:
+            db.session.rollback()
+            draft = _owned_draft(pk)
+            items = svc.preflight(db.session, draft, today())
+            return self._page("confirm", draft, items=items, errors=exc.messages, can_certify=True,
+                              acknowledged=acknowledged), 422
+        certificate_id = certificate.id
+        svc.send_now(db.session, certificate_id, svc.clients_from_config(), moment)
+        flash("保適証を確定しました。送信の状況はこの画面で確認できます。", "success")
+        return redirect(url_for("CertificateView.show", pk=certificate_id))
+
+    @expose("/<int:pk>/discard", methods=["POST"])
+    @has_access
+    def discard(self, pk):
+        draft = _owned_draft(pk)
+        db.session.delete(draft)
+        db.session.commit()
+        flash("下書きを削除しました。", "info")
+        return redirect(url_for("CertificateWizardView.index"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Lists, detail, printing, the register
+
+
+def _month_arg():
+    text = request.args.get("month") or today().strftime("%Y-%m")
+    try:
+        first = dt.date.fromisoformat(text + "-01")
+    except ValueError:
+        abort(Response("月は 2026-11 の形で指定してください。", 400, mimetype="text/plain"))
+    return first
+
+
+def _site_arg(tenant):
+    site_id = request.args.get("site", type=int)
+    if site_id is not None and not tenant.owns_site(site_id):
+        abort(404)
+    return site_id
+
+
+def _filters(query, args):
+    """Search by plate, 車台番号, inspection date range and status."""
+    if args.get("plate"):
+        query = query.where(Certificate.registration_number.contains(args["plate"].strip()))
+    if args.get("chassis"):
+        query = query.where(Certificate.chassis_number.contains(svc.normalise_chassis(args["chassis"])))
+    for name, op in (("date_from", "__ge__"), ("date_to", "__le__")):
+        if args.get(name):
+            try:
+                day = svc.parse_date_input(args[name], "検査年月日")
+            except svc.CertificateInputError as exc:
+                flash(" ".join(exc.messages), "danger")
+                continue
+            query = query.where(getattr(Certificate.inspection_date, op)(day))
+    if args.get("status") in svc.STATUS_LABELS:
+        query = query.where(Certificate.status == args["status"])
+    return query
+
+
+def register_rows(session, query, first_day):
+    next_month = (first_day + dt.timedelta(days=32)).replace(day=1)
+    return session.scalars(query.where(Certificate.issue_date >= first_day, Certificate.issue_date < next_month)
+                           .order_by(Certificate.issue_date, Certificate.id)).all()
+
+
+class CertificateView(BaseView):
+    route_base = "/certificates"
+    default_view = "list"
+    tenant_model = Certificate
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        tenant = current_tenant()
+        site_id = _site_arg(tenant)
+        query = scope(select(Certificate), Certificate, tenant)
+        if site_id:
+            query = query.where(Certificate.site_id == site_id)
+        rows = db.session.scalars(_filters(query, request.args)
+                                  .order_by(Certificate.inspection_date.desc(), Certificate.id.desc())
+                                  .limit(200)).all()
+        sites = db.session.scalars(scope(select(Site), Site, tenant).order_by(Site.id)).all()
+        return self.render_template("certificates/list.html", rows=rows, sites=sites, args=request.args,
+                                    **TEMPLATE_GLOBALS)
+
+    @expose("/<int:pk>")
+    @has_access
+    def show(self, pk):
+        certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
+        return self.render_template("certificates/show.html", certificate=certificate,
+                                    events=_timeline(certificate.id), support=False, **TEMPLATE_GLOBALS)
+
+    @expose("/<int:pk>/resend", methods=["POST"])
+    @has_access
+    def resend(self, pk):
+        certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
+        return _resend(certificate, url_for("CertificateView.show", pk=pk))
+
+    @expose("/<int:pk>/print/<kind>")
+    @has_access
+    def print_pdf(self, pk, kind):
+        certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
+        offset = db.session.scalar(select(PrinterOffset).where(PrinterOffset.site_id == certificate.site_id))
+        renderers = {"ocr": hybrid.ocr_sheet_pdf, "tax": hybrid.weight_tax_slip_pdf,
+                     "confirmation": hybrid.confirmation_pdf}
+        if kind not in renderers:
+            abort(404)
+        if kind != "confirmation" and certificate.application_type != "hybrid":
+            abort(Response("OCRシートと重量税納付書はハイブリッド申請の保適証だけ印刷できます。", 404,
+                           mimetype="text/plain"))
+        pdf = renderers[kind](certificate, certificate.site, offset)
+        return Response(pdf, mimetype="application/pdf", headers={
+            "Content-Disposition": f"inline; filename=certificate-{certificate.id}-{kind}.pdf"})
+
+    @expose("/register/")
+    @has_access
+    def register(self):
+        tenant = current_tenant()
+        sites = db.session.scalars(scope(select(Site), Site, tenant).order_by(Site.id)).all()
+        first_day = _month_arg()
+        site_id = _site_arg(tenant)
+        rows = register_rows(db.session, self._register_query(tenant, site_id), first_day)
+        return self.render_template("certificates/register.html", rows=rows, sites=sites,
+                                    month=first_day.strftime("%Y-%m"), site_id=site_id, **TEMPLATE_GLOBALS)
+
+    def _register_query(self, tenant, site_id):
+        query = scope(select(Certificate), Certificate, tenant).where(Certificate.status != "draft")
+        return query.where(Certificate.site_id == site_id) if site_id else query
+
+    @expose("/register.csv")
+    @has_access
+    def register_csv(self):
+        tenant = current_tenant()
+        first_day = _month_arg()
+        rows = register_rows(db.session, self._register_query(tenant, _site_arg(tenant)), first_day)
+        body = hybrid.register_csv(rows)
+        return Response(body, mimetype="text/csv", headers={
+            "Content-Disposition": f"attachment; filename=register-{first_day:%Y-%m}.csv"})
+
+    @expose("/register.pdf")
+    @has_access
+    def register_pdf(self):
+        tenant = current_tenant()
+        first_day = _month_arg()
+        site_id = _site_arg(tenant)
+        rows = register_rows(db.session, self._register_query(tenant, site_id), first_day)
+        site = db.session.get(Site, site_id) if site_id else None
+        pdf = hybrid.register_pdf(rows, first_day, site)
+        return Response(pdf, mimetype="application/pdf", headers={
+            "Content-Disposition": f"inline; filename=register-{first_day:%Y-%m}.pdf"})
+
+
+def _timeline(certificate_id):
+    return db.session.scalars(select(CertificateEvent).where(CertificateEvent.certificate_id == certificate_id)
+                              .order_by(CertificateEvent.occurred_at, CertificateEvent.id)).all()
+
+
+def _resend(certificate, back):
+    try:
+        svc.request_resend(db.session, certificate, now())
+        db.session.commit()
+    except svc.CertificateInputError as exc:
+        db.session.rollback()
+        flash(" ".join(exc.messages), "danger")
+        return redirect(back)
+    svc.send_now(db.session, certificate.id, svc.clients_from_config(), now())
+    flash("再送しました。結果はこの画面で確認できます。", "info")
+    return redirect(back)
+
+
+# ---------------------------------------------------------------------------------------------
+# The association's support view (every business; association roles only)
+
+
+FAILURE_ORDER = case((Certificate.status == "failed", 0), (Certificate.status == "rejected", 1),
+                     (Certificate.attempts > 0, 2), else_=3)
+
+
+class CertificateSupportView(BaseView):
+    route_base = "/association/certificates"
+    default_view = "list"
+    tenant_model = Certificate
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        query = _filters(select(Certificate), request.args)
+        if request.args.get("problems") == "1":
+            query = query.where(or_(Certificate.status.in_(("failed", "rejected")), Certificate.attempts > 0))
+        rows = db.session.scalars(query.order_by(FAILURE_ORDER, Certificate.updated_at.desc()).limit(300)).all()
+        return self.render_template("certificates/support_list.html", rows=rows, args=request.args,
+                                    **TEMPLATE_GLOBALS)
+
+    @expose("/<int:pk>")
+    @has_access
+    def show(self, pk):
+        certificate = db.session.get(Certificate, pk) or abort(404)
+        return self.render_template("certificates/show.html", certificate=certificate,
+                                    events=_timeline(certificate.id), support=True, **TEMPLATE_GLOBALS)
+
+    @expose("/<int:pk>/resend", methods=["POST"])
+    @has_access
+    def resend(self, pk):
+        certificate = db.session.get(Certificate, pk) or abort(404)
+        return _resend(certificate, url_for("CertificateSupportView.show", pk=pk))
+
+
+class PrinterOffsetView(TenantModelView):
+    """Each site's printer shift for the OCR sheet and 納付書 (measured once on a test print)."""
+
+    datamodel = SQLAInterface(PrinterOffset)
+    route_base = "/certificates/printer-offsets"
+    tenant_rel_fields = ("site",)
+    list_title = show_title = "印刷位置の補正"
+    add_title = "印刷位置の補正の登録"
+    edit_title = "印刷位置の補正の編集"
+    list_columns = ["site", "offset_x_mm", "offset_y_mm"]
+    show_columns = add_columns = edit_columns = ["site", "offset_x_mm", "offset_y_mm"]
+    search_columns = ["site"]
+    label_columns = {"site": "事業場", "created_at": "登録日時", "updated_at": "更新日時", "offset_x_mm": "横方向のずれ(ｍｍ、右が正)",
+                     "offset_y_mm": "縦方向のずれ(ｍｍ、下が正)"}
+    description_columns = {"offset_x_mm": "試し印刷で枠より右にずれた分を入力します(左なら負の値)。",
+                           "offset_y_mm": "試し印刷で枠より下にずれた分を入力します(上なら負の値)。"}
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
+
+
+PREPARE = ("can_index", "can_start", "can_parse", "can_scan", "can_vehicle", "can_inspection",
+           "can_insurance", "can_checks", "can_preflight", "can_discard")
+LIST = ("can_list", "can_show", "can_resend", "can_print_pdf", "can_register", "can_register_csv",
+        "can_register_pdf")
+READ = ("can_list", "can_show")
+CRUD = ("can_list", "can_show", "can_add", "can_edit", "can_delete")
+
+ROLE_PERMISSIONS = {
+    "association_admin": {"CertificateSupportView": ("can_list", "can_show", "can_resend")},
+    "association_staff": {"CertificateSupportView": ("can_list", "can_show", "can_resend")},
+    "site_manager": {"CertificateWizardView": PREPARE, "CertificateView": LIST, "PrinterOffsetView": CRUD},
+    "inspector": {"CertificateWizardView": PREPARE + ("can_certify",), "CertificateView": LIST,
+                  "PrinterOffsetView": READ},
+    "clerk": {"CertificateWizardView": PREPARE, "CertificateView": LIST, "PrinterOffsetView": READ},
+}
+SHOP_MENUS = ("CertificateWizard", "CertificateList", "CertificateRegister", "PrinterOffsets", "Certificates")
+ROLE_MENUS = {
+    "association_admin": ("CertificateSupport", "Association"),
+    "association_staff": ("CertificateSupport", "Association"),
+    "site_manager": SHOP_MENUS,
+    "inspector": SHOP_MENUS,
+    "clerk": SHOP_MENUS,
+}
+
+
+def register(appbuilder):
+    menu = dict(category="Certificates", category_label="保適証", category_icon="fa-file-signature")
+    appbuilder.add_view(CertificateWizardView, "CertificateWizard", label="保適証の作成", icon="fa-qrcode",
+                        **menu)
+    appbuilder.add_view(CertificateView, "CertificateList", label="保適証の一覧", icon="fa-list", **menu)
+    appbuilder.add_link("CertificateRegister", href="/certificates/register/", label="発行管理簿",
+                        icon="fa-book", **menu)
+    appbuilder.add_view(PrinterOffsetView, "PrinterOffsets", label="印刷位置の補正", icon="fa-print", **menu)
+    appbuilder.add_view(CertificateSupportView, "CertificateSupport", label="保適証の送信状況",
+                        icon="fa-satellite-dish", category="Association", category_label="協会管理",
+                        category_icon="fa-landmark")
