@@ -55,14 +55,14 @@ COPIES = {"shop": "事業場控え(A3)", "customer": "お客様用(A4)"}
 WHEELS = {"FL": "前左", "FR": "前右", "RL": "後左", "RR": "後右"}
 # measurement key → (label, unit, max); per-wheel ones hold {wheel: value}
 WHEEL_MEASUREMENTS = {
-    "tread_depth_mm": ("タイヤの溝の深さ", "mm", 30),
-    "brake_pad_mm": ("ブレーキ・パッドの厚さ", "mm", 50),
-    "brake_lining_mm": ("ブレーキ・ライニングの厚さ", "mm", 50),
-    "tyre_pressure_kpa": ("タイヤの空気圧", "kPa", 1500),
+    "tread_depth_mm": ("タイヤの溝の深さ", "ミリ", 30),
+    "brake_pad_mm": ("ブレーキ・パッドの厚さ", "ミリ", 50),
+    "brake_lining_mm": ("ブレーキ・ライニングの厚さ", "ミリ", 50),
+    "tyre_pressure_kpa": ("タイヤの空気圧", "キロパスカル", 1500),
 }
 SCALAR_MEASUREMENTS = {
-    "co_percent": ("CO", "%", 10),
-    "hc_ppm": ("HC", "ppm", 10000),
+    "co_percent": ("一酸化炭素の濃度", "%", 10),
+    "hc_ppm": ("炭化水素の濃度", "百万分率", 10000),
     "smoke_percent": ("黒煙", "%", 100),
 }
 DETAIL_FIELDS = {
@@ -197,7 +197,7 @@ def _details(data) -> dict:
             values[key] = (_first_registration(data[key]) if key == "first_registration"
                            else _text(data[key], label, limit))
     if "odometer_km" in data:
-        values["odometer_km"] = _number(data["odometer_km"], "走行距離(km)", 9_999_999, integer=True)
+        values["odometer_km"] = _number(data["odometer_km"], "走行距離(キロメートル)", 9_999_999, integer=True)
     if "completion_date" in data:
         values["completion_date"] = _date(data["completion_date"], "整備完了年月日")
     return values
