@@ -26,7 +26,7 @@ NOTICE_KINDS = {"maintenance": "メンテナンス", "law": "法令改正", "oth
 # Outside systems a notice can report as down (names as in app/integrations/base.py).
 OUTSIDE_SYSTEMS = ("airas", "ainas", "mlit", "kei")
 
-INQUIRY_CHANNELS = {"app": "アプリから", "phone": "電話", "mail": "メール", "fax": "FAX",
+INQUIRY_CHANNELS = {"app": "アプリから", "phone": "電話", "mail": "メール", "fax": "ファクス",
                     "visit": "訪問・来所"}
 INQUIRY_TOPICS = {"airas": "保適証サービス(AIRAS)", "ainas": "OSS申請共同利用システム(AINAS)",
                   "transport_bureau": "運輸支局", "records": "記録簿", "billing": "請求・口座振替",
@@ -136,7 +136,7 @@ class ApplicationFormSubmission(TimestampMixin, Model):
     printed form carries ``reference`` so the posted paper can be matched to it.
     """
 
-    __label__ = "Web申込データ"
+    __label__ = "オンライン申込データ"
     __tablename__ = "application_form_submission"
     __audited__ = True
     __table_args__ = (

@@ -18,7 +18,7 @@ def seed(session, key, ctx):
         notice = Notice(title="試験用のお知らせ", body="本文", kind="other",
                         shown_from=utcnow_naive(), published=True)
         submission = ApplicationFormSubmission(
-            reference="WTESTB01", business_name="試験申込 株式会社",
+            reference="9999-0001", business_name="試験申込 株式会社",
             data={"business": {"name": "試験申込 株式会社"}, "sites": []}, status="new")
         session.add_all([faq, notice, submission])
         session.flush()
