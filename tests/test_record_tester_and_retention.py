@@ -127,6 +127,20 @@ def test_association_edits_profiles_and_shop_users_cannot(app, tenants, browser)
         assert db.session.scalar(select(TesterProfile).where(TesterProfile.code == "newline")) is None
         banzai = db.session.scalar(select(TesterProfile).where(TesterProfile.code == "banzai"))
     assert browser.get(f"/association/tester-profiles/edit/{banzai.id}").status_code == 200
+    import json
+
+    mapping = dict(builtin_profiles()["banzai"], maker_code="NM")
+    browser.post("/association/tester-profiles/add", {
+        "code": "newline", "maker": "新メーカー", "name": "新しい形式", "active": "y",
+        "mapping_text": json.dumps(mapping, ensure_ascii=False)})
+    with app.app_context():
+        added = db.session.scalar(select(TesterProfile).where(TesterProfile.code == "newline"))
+        assert added is not None and added.mapping["maker_code"] == "NM"
+        assert added.mapping["maker"] == "新メーカー"  # the form's name wins over the text
+    line = banzai_line(code="NM")
+    profile, _ = parse_tester_export(BANZAI_HEADER + "\n" + line,
+                                     {"newline": added.mapping, **builtin_profiles()})
+    assert profile["code"] == "newline"
     shop = browser.__class__(app)
     shop.login("a-manager")
     assert shop.get("/association/tester-profiles/list/").status_code == 403
