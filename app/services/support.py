@@ -299,8 +299,10 @@ def prepare_shop_inquiry(inquiry: Inquiry, tenant, user) -> None:
 
 def check_inquiry(session, inquiry: Inquiry) -> None:
     """The site must belong to the business; the choices must be known ones."""
-    site = session.get(Site, inquiry.site_id) if inquiry.site_id else None
-    if site is None or site.business_id != inquiry.business_id:
+    # Before the flush a form has set the relationships, not the foreign keys.
+    site = inquiry.site or (session.get(Site, inquiry.site_id) if inquiry.site_id else None)
+    business_id = inquiry.business.id if inquiry.business is not None else inquiry.business_id
+    if site is None or site.business_id != business_id:
         raise InquiryError("選択した事業者の事業場を選んでください。")
     if inquiry.topic not in INQUIRY_TOPICS or inquiry.channel not in INQUIRY_CHANNELS:
         raise InquiryError("問い合わせの種類と受付方法を一覧から選んでください。")
