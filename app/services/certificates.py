@@ -819,6 +819,11 @@ def _airas_message(result):
 
 def _on_error(session, record, certificate, exc, now, system, action):
     """A failed outside call: wait and retry, or stop with the reason and what to do."""
+    if record is certificate and certificate.status in FOLLOWED_STATUSES:
+        # Reading back a linked certificate failed: it stays linked; the next round reads again.
+        _event(session, certificate, now, system, action, certificate.status, certificate.status,
+               code=exc.code, message=exc.message, success=False)
+        return
     record.attempts = (record.attempts or 0) + 1
     max_attempts = int(setting("CERTIFICATE_MAX_ATTEMPTS", 12))
     moment = utc_naive(now)
