@@ -102,8 +102,19 @@ def test_notices_page_shows_only_published_public_notices_in_their_period(app, t
                    on_public=False),
         ])
         db.session.commit()
+    from app.services.support import dashboard_notices
+    from app.timeutil import now
+
+    with app.app_context():
+        db.session.add(Notice(title="ガイドだけのお知らせ", body="", kind="other",
+                              shown_from=at, on_dashboard=False))
+        db.session.commit()
+        on_dashboard = [n.title for n in dashboard_notices(db.session, now())]
+    assert sorted(on_dashboard) == sorted(["法令改正のお知らせ", "事業場向けだけのお知らせ",
+                                           "試験用のお知らせ"])  # the last from the tenant seed
     page = _page(app.test_client(), "/guide/notices")
     assert "法令改正のお知らせ" in page and "別表の様式が変わります。" in page
+    assert "ガイドだけのお知らせ" in page
     for hidden in ("掲載前", "掲載終了", "非公開", "事業場向けだけ"):
         assert hidden not in page
     assert "法令改正のお知らせ" in _page(app.test_client(), "/guide/")

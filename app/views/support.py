@@ -14,7 +14,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from markupsafe import Markup, escape
 from wtforms import SelectField
-from wtforms.validators import ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from app.extensions import db
 from app.integrations.base import SYSTEM_NAMES
@@ -29,6 +29,7 @@ from app.models.support import (
     Inquiry,
     Notice,
 )
+from app.models.tenancy import Business, Site
 from app.security.models import ASSOCIATION_ROLES, KeizokuUser
 from app.services import support
 from app.tenancy import current_tenant
@@ -145,6 +146,16 @@ def handled_by_field():
     )
 
 
+def site_field():
+    # Site names repeat across businesses ("本社工場"): show whose site it is.
+    return QuerySelectField(
+        "事業場", query_func=lambda: db.session.query(Site).join(Site.business)
+        .order_by(Business.name_kana, Site.id),
+        get_pk_func=lambda s: s.id, get_label=lambda s: f"{s.business.name} {s.name}",
+        widget=Select2Widget(), validators=[DataRequired(), site_of_business],
+    )
+
+
 def site_of_business(form, field):
     site, business = field.data, form.business.data
     if site is not None and business is not None and site.business_id != business.id:
@@ -169,6 +180,7 @@ def inquiry_choice_fields(with_defaults):
         "topic": choice_field("種類", INQUIRY_TOPICS, "other" if with_defaults else None),
         "status": choice_field("対応状況", INQUIRY_STATUSES, "open" if with_defaults else None),
         "handled_by": handled_by_field(),
+        "site": site_field(),
     }
 
 
@@ -190,7 +202,6 @@ class InquiryAdminView(KeizokuModelView):
                       "handled_by", "follow_up_on", "created_at"]
     label_columns = INQUIRY_LABELS
     formatters_columns = INQUIRY_FORMATTERS
-    validators_columns = {"site": [site_of_business]}
     add_form_extra_fields = inquiry_choice_fields(True)
     edit_form_extra_fields = inquiry_choice_fields(False)
     base_order = ("created_at", "desc")
