@@ -859,6 +859,8 @@ def _on_error(session, record, certificate, exc, now, system, action):
 def _next_time(certificate, now):
     """When the sender should look at this certificate again (None: never)."""
     moment = utc_naive(now)
+    if certificate.status not in ACTIVE_STATUSES:
+        return None  # rejected, failed, completed, deleted: nothing more to send or read
     if certificate.status in SENDING_STATUSES:
         return certificate.next_attempt_at
     candidates = []
