@@ -163,6 +163,9 @@ def test_closing_matches_an_independent_count(app, db_session, world):
     alone = {i.billing_unit: i for i in month.invoices}[f"S{sorted(world.alone)[0]:08d}"]
     assert {l.site_id for l in alone.lines} == {sorted(world.alone)[0]}
     assert "a工場2" in alone.recipient_name
+    (closing,) = db_session.scalars(select(AuditLog).where(AuditLog.action == "billing_month_closed")).all()
+    assert closing.entity_id == str(month.id)
+    assert f"{len(expected)} invoices" in closing.detail and f"{result.total_yen} yen" in closing.detail
 
 
 def test_boundary_events_land_in_their_japan_month(app, db_session, world):
@@ -245,26 +248,29 @@ def test_interrupted_closing_reruns_to_the_same_rows_and_bytes(app, db_session, 
     assert len(uninterrupted) == 5
 
     wipe_billing(db_session)
-    real_insert = billing._insert_invoice
-    calls = []
+    real_row = billing._invoice_row
+    half = len(uninterrupted) // 2
+    written_before_failure = []
 
-    def failing_insert(*args, **kwargs):
-        calls.append(1)
-        if len(calls) > len(uninterrupted) // 2:
+    def failing_row(*args, **kwargs):
+        if len(written_before_failure) == 0 and db_session.scalar(select(func.count(Invoice.id))) == half:
+            # Half the invoices (and their lines) are in the database, uncommitted.
+            written_before_failure.append(db_session.scalar(select(func.count(InvoiceLine.id))))
             raise RuntimeError("power cut")
-        return real_insert(*args, **kwargs)
+        return real_row(*args, **kwargs)
 
-    monkeypatch.setattr(billing, "_insert_invoice", failing_insert)
+    monkeypatch.setattr(billing, "INSERT_BATCH", 1)  # write invoice by invoice
+    monkeypatch.setattr(billing, "_invoice_row", failing_row)
     with pytest.raises(RuntimeError, match="power cut"):
         billing.close_month(db_session, 2026, 10, price_table=TABLE)
-    assert len(calls) == len(uninterrupted) // 2 + 1
+    assert written_before_failure and written_before_failure[0] > 0
     # Nothing of the interrupted run is left: no invoice, no line, the month not closed.
     assert db_session.scalar(select(func.count(Invoice.id))) == 0
     assert db_session.scalar(select(func.count(InvoiceLine.id))) == 0
     assert db_session.scalar(select(func.count(BillingMonth.id)).where(
         BillingMonth.state != "open")) == 0
 
-    monkeypatch.setattr(billing, "_insert_invoice", real_insert)
+    monkeypatch.setattr(billing, "_invoice_row", real_row)
     billing.close_month(db_session, 2026, 10, price_table=TABLE)
     assert snapshot(db_session, "2026-10") == uninterrupted
     rerun_file = billing.produce_debit_file(db_session, 2026, 10).debit_file.content

@@ -123,12 +123,20 @@ def _price_periods(year, month, table):
     return periods
 
 
+@dataclass(frozen=True)
+class MonthCounts:
+    counts: dict  # (business_id, site_id, kind, Price) -> number of events
+    sites: dict  # site_id -> (site name, billed_separately)
+    business_names: dict  # business_id -> name
+
+
 def month_counts(session, year, month, *, price_table: PriceTable | None = None,
-                 business_id=None, site_ids=None):
-    """``{(business_id, site_id, kind, Price): count}`` for the month's events.
+                 business_id=None, site_ids=None) -> MonthCounts:
+    """The month's events counted per business, site, kind and price.
 
     One aggregate in SQL; a mid-month price change only adds a CASE that tells which price
-    period each event falls in, so the database still returns one row per group.
+    period each event falls in, so the database still returns one row per group. The groups
+    come back joined to their site and business, which the invoices need.
     """
     start, end = month_bounds_utc(year, month)
     periods = _price_periods(year, month, price_table)
@@ -151,13 +159,18 @@ def month_counts(session, year, month, *, price_table: PriceTable | None = None,
     # Grouping over a subquery: PostgreSQL cannot match a CASE with bound parameters in the
     # select list to the same CASE in GROUP BY.
     sub = inner.subquery()
-    stmt = select(sub.c.business_id, sub.c.site_id, sub.c.kind, sub.c.period,
-                  func.count()).group_by(sub.c.business_id, sub.c.site_id, sub.c.kind,
-                                         sub.c.period)
-    counts = defaultdict(int)
-    for business, site, kind, index, count in session.execute(stmt):
+    grouped = select(sub.c.business_id, sub.c.site_id, sub.c.kind, sub.c.period,
+                     func.count().label("events")).group_by(
+        sub.c.business_id, sub.c.site_id, sub.c.kind, sub.c.period).subquery()
+    stmt = (select(grouped, Site.name, Site.billed_separately, Business.name)
+            .join(Site, Site.id == grouped.c.site_id)
+            .join(Business, Business.id == grouped.c.business_id))
+    counts, sites, names = defaultdict(int), {}, {}
+    for business, site, kind, index, count, site_name, alone, business_name in session.execute(stmt):
         counts[(business, site, kind, periods[index][1][kind])] += count
-    return dict(counts)
+        sites[site] = (site_name, alone)
+        names[business] = business_name
+    return MonthCounts(dict(counts), sites, names)
 
 
 # --- Closing -------------------------------------------------------------------------------
@@ -180,22 +193,15 @@ class CloseResult:
     total_yen: int
 
 
-def _billing_units(session, counts):
-    site_ids = sorted({site for _, site, _, _ in counts})
-    sites = {row.id: row for row in session.execute(
-        select(Site.id, Site.business_id, Site.name, Site.billed_separately)
-        .where(Site.id.in_(site_ids)))} if site_ids else {}
-    business_ids = sorted({business for business, _, _, _ in counts})
-    names = dict(session.execute(
-        select(Business.id, Business.name).where(Business.id.in_(business_ids))).tuples().all()
-    ) if business_ids else {}
+def _billing_units(month):
     units = {}
-    for (business, site_id, kind, price), quantity in counts.items():
-        site = sites[site_id]
-        if site.billed_separately:
-            key, unit_site, recipient = f"S{site_id:08d}", site_id, f"{names[business]} {site.name}"
+    for (business, site_id, kind, price), quantity in month.counts.items():
+        site_name, alone = month.sites[site_id]
+        name = month.business_names[business]
+        if alone:
+            key, unit_site, recipient = f"S{site_id:08d}", site_id, f"{name} {site_name}"
         else:
-            key, unit_site, recipient = f"B{business:08d}", None, names[business]
+            key, unit_site, recipient = f"B{business:08d}", None, name
         unit = units.setdefault(key, BillingUnit(key, business, unit_site, recipient))
         unit.lines.append((site_id, kind, quantity, price))
     for unit in units.values():
@@ -214,14 +220,19 @@ def _merge_lines(lines):
             for (site_id, kind, amount, rate, included), quantity in merged.items()]
 
 
-def _insert_invoice(session, billing_month, unit, year, month):
-    """Write one billing unit's invoice and its lines (the test injects a failure here)."""
+# Invoices are written in batches of this many (each with its lines): a month of 1,400
+# invoices takes three round trips, and a test can set 1 to interrupt between invoices.
+INSERT_BATCH = 500
+
+
+def _invoice_row(billing_month_id, unit, year, month):
+    """One billing unit's invoice row and its merged lines (the test injects a failure here)."""
     lines = _merge_lines(unit.lines)
     totals = invoice_totals((kind, quantity, amount, Decimal(rate), included)
                             for _, kind, quantity, amount, rate, included in lines)
     first, last = month_days(year, month)
-    invoice = Invoice(
-        billing_month=billing_month, business_id=unit.business_id, site_id=unit.site_id,
+    row = dict(
+        billing_month_id=billing_month_id, business_id=unit.business_id, site_id=unit.site_id,
         billing_unit=unit.key, number=f"{year:04d}{month:02d}-{unit.key}",
         recipient_name=unit.recipient_name, issue_date=dt.date(*next_month(year, month), 1),
         period_start=first, period_end=last, debit_date=debit_date_for_month(year, month),
@@ -232,8 +243,35 @@ def _insert_invoice(session, billing_month, unit, year, month):
             "tax_yen": rate.tax_yen, "gross_yen": rate.gross_yen,
         } for rate in totals.by_rate],
     )
-    session.add(invoice)
-    return invoice, lines
+    return row, lines
+
+
+def _write_invoices(session, batch):
+    """Insert a batch of invoices, then their lines, with two multi-row statements.
+
+    Invoices and lines are written in bulk, not through the ORM: the closing is audited once
+    for the month (count, total, number range), and a month of 1,400 invoices and 10,000
+    lines would otherwise cost as much as the counting itself.
+    """
+    table = Invoice.__table__
+    # Plain executemany, then one SELECT for the ids: RETURNING in parameter order costs
+    # several times more on PostgreSQL.
+    session.execute(insert(table), [row for row, _ in batch])
+    units = [row["billing_unit"] for row, _ in batch]
+    ids_by_unit = dict(session.execute(select(table.c.billing_unit, table.c.id).where(
+        table.c.billing_month_id == batch[0][0]["billing_month_id"],
+        table.c.billing_unit.in_(units))).all())
+    ids = [ids_by_unit[unit] for unit in units]
+    line_rows = [
+        dict(invoice_id=invoice_id, business_id=row["business_id"], site_id=site_id, kind=kind,
+             quantity=quantity, unit_price_yen=amount, tax_rate=rate, tax_included=included,
+             amount_yen=quantity * amount)
+        for invoice_id, (row, lines) in zip(ids, batch)
+        for site_id, kind, quantity, amount, rate, included in lines
+    ]
+    if line_rows:
+        session.execute(insert(InvoiceLine.__table__), line_rows)
+    return len(batch), sum(row["total_yen"] for row, _ in batch)
 
 
 def _month_row_for_update(session, label):
@@ -271,32 +309,28 @@ def close_month(session, year, month, *, now=None, price_table: PriceTable | Non
                                  sum(i.total_yen for i in billing_month.invoices))
             session.commit()
             return result
-        counts = month_counts(session, year, month, price_table=price_table)
-        written = [_insert_invoice(session, billing_month, unit, year, month)
-                   for unit in _billing_units(session, counts)]
-        session.flush()  # one multi-row INSERT of the invoices gives every id
-        line_rows = [
-            dict(invoice_id=invoice.id, business_id=invoice.business_id, site_id=site_id,
-                 kind=kind, quantity=quantity, unit_price_yen=amount, tax_rate=rate,
-                 tax_included=included, amount_yen=quantity * amount)
-            for invoice, lines in written
-            for site_id, kind, quantity, amount, rate, included in lines
-        ]
-        if line_rows:
-            # Lines are immutable details of their audited invoice: a bulk insert keeps a
-            # month of ten thousand lines fast.
-            session.execute(insert(InvoiceLine.__table__), line_rows)
-        total = sum(invoice.total_yen for invoice, _ in written)
+        counted = month_counts(session, year, month, price_table=price_table)
+        count, total, batch, numbers = 0, 0, [], []
+        for unit in _billing_units(counted):
+            batch.append(_invoice_row(billing_month.id, unit, year, month))
+            numbers.append(batch[-1][0]["number"])
+            if len(batch) >= INSERT_BATCH:
+                written, amount = _write_invoices(session, batch)
+                count, total, batch = count + written, total + amount, []
+        if batch:
+            written, amount = _write_invoices(session, batch)
+            count, total = count + written, total + amount
         billing_month.state = "closed"
         billing_month.closed_at = now.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        span = f"{numbers[0]}..{numbers[-1]}" if numbers else "none"
         audit.record(session, "billing_month_closed", entity=billing_month,
-                     detail=f"{label}: {len(written)} invoices, {total} yen")
+                     detail=f"{label}: {count} invoices ({span}), {total} yen")
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    log.info("closed billing month %s: %s invoices, %s yen", label, len(written), total)
-    return CloseResult(billing_month, True, len(written), total)
+    log.info("closed billing month %s: %s invoices, %s yen", label, count, total)
+    return CloseResult(billing_month, True, count, total)
 
 
 def _actor_name():
@@ -556,7 +590,7 @@ def usage_this_month(session, business_id, *, site_ids=None, now=None,
     for site_id, name in session.execute(query.order_by(Site.id)):
         per_kind = {kind: 0 for kind in BILLABLE_KINDS}
         amount = 0
-        for (_, site, kind, price), count in counts.items():
+        for (_, site, kind, price), count in counts.counts.items():
             if site == site_id:
                 per_kind[kind] += count
                 amount += count * price.amount_yen

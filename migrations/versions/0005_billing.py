@@ -74,8 +74,6 @@ def upgrade():
         sa.ForeignKeyConstraint(["business_id"], ["business.id"]),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"]),
         sa.PrimaryKeyConstraint("id", name="pk_invoice_line"),
-        sa.UniqueConstraint("invoice_id", "site_id", "kind", "unit_price_yen", "tax_rate",
-                            "tax_included", name="uq_invoice_line_key"),
     )
     with op.batch_alter_table("invoice_line") as batch:
         batch.create_index("ix_invoice_line_invoice_id", ["invoice_id"])
