@@ -23,6 +23,8 @@ db: venv translations
 	$(VENV)/bin/flask db upgrade heads
 	$(VENV)/bin/flask roles sync
 	$(VENV)/bin/flask demo-data
+	$(VENV)/bin/flask support seed-faq
+	$(VENV)/bin/flask records seed-testers
 
 run: db
 	@echo ""

@@ -17,13 +17,13 @@ app = create_app(os.environ.get("KEIZOKU_CONFIG", "config.DevelopmentConfig"))
 
 def start_services():
     """The sandbox (playing AIRAS, AINAS, MLIT) and the scheduler, beside the web app."""
+    env = dict(os.environ, KEIZOKU_CONFIG=os.environ.get("KEIZOKU_CONFIG",
+                                                        "config.DevelopmentConfig"))
     children = [
         subprocess.Popen([sys.executable, "-m", "app.integrations.sandbox",
-                          "--port", str(app.config["SANDBOX_PORT"])]),
+                          "--port", str(app.config["SANDBOX_PORT"])], env=env),
+        subprocess.Popen([sys.executable, "-m", "scheduler"], env=env),
     ]
-    if os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "scheduler",
-                                   "__main__.py")):
-        children.append(subprocess.Popen([sys.executable, "-m", "scheduler"]))
 
     def stop():
         for child in children:

@@ -34,6 +34,22 @@ def build_app(config_object=None):
     register_gates(flask_app)
     register_error_handlers(flask_app)
 
+    @flask_app.context_processor
+    def _banners():
+        def keizoku_banners():
+            """Maintenance windows, closures and outside systems reported down, for shops."""
+            from flask import g
+
+            from app.services.support import active_banners
+            from app.timeutil import now
+
+            user = g.get("user")
+            if user is None or not user.is_authenticated or user.is_association:
+                return []
+            return active_banners(db.session, now())
+
+        return {"keizoku_banners": keizoku_banners}
+
     from app.commands import register_commands
 
     register_commands(flask_app)

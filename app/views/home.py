@@ -34,8 +34,12 @@ class KeizokuIndexView(IndexView):
         tenant = current_tenant()
         sites = db.session.scalars(scope(select(Site), Site, tenant).order_by(Site.id)).all()
         business = db.session.get(Business, tenant.business_id) if tenant.business_id else None
+        from app.services.support import dashboard_notices
+        from app.timeutil import now
+
         return self.render_template(
             self.index_template, heading="ダッシュボード", sites=sites,
+            notices=dashboard_notices(db.session, now()),
             business_name=business.name if business else "", user_is_association=False,
         )
 
