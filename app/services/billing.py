@@ -270,8 +270,23 @@ def _write_invoices(session, batch):
         for site_id, kind, quantity, amount, rate, included in lines
     ]
     if line_rows:
-        session.execute(insert(InvoiceLine.__table__), line_rows)
+        _insert_many(session, InvoiceLine.__table__, line_rows)
     return len(batch), sum(row["total_yen"] for row, _ in batch)
+
+
+def _insert_many(session, table, rows):
+    """Multi-row insert in the session's transaction; COPY on PostgreSQL, where a month's
+    ten thousand lines otherwise cost more than counting the events."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
 
 
 def _month_row_for_update(session, label):
