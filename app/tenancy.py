@@ -47,11 +47,17 @@ def tenant_of(user) -> Tenant:
 
 
 def current_tenant() -> Tenant:
+    """The logged-in user's tenant, computed once per user and context.
+
+    The cache is keyed by the user object, so an app context that outlives one request
+    (a CLI command, a test) never hands one user's tenant to the next.
+    """
+    user = g.get("user")
     cached = g.get("_keizoku_tenant")
-    if cached is None:
-        cached = tenant_of(g.get("user"))
+    if cached is None or cached[0] is not user:
+        cached = (user, tenant_of(user))
         g._keizoku_tenant = cached
-    return cached
+    return cached[1]
 
 
 def tenant_criteria(model, tenant: Tenant):
