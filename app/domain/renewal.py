@@ -25,6 +25,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from app.domain.messages import DomainWarning
 from app.domain.wareki import format_wareki
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -70,15 +71,6 @@ WARNING_CODES = (
 )
 
 _ONE_DAY = dt.timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class DomainWarning:
-    """Something the user must see; ``message`` is a Japanese sentence saying what to do."""
-
-    code: str
-    message: str
-    date: dt.date | None = None
 
 
 @dataclass(frozen=True)

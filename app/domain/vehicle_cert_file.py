@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.domain.messages import CodedError, DomainWarning
 from app.domain.wareki import parse_wareki
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -43,17 +44,11 @@ _KEI_SAME_AS_USER = "使用者に同じ"
 _KEI_SAME_AS_USER_ADDRESS = "使用者住所に同じ"
 
 
-class VehicleCertFileError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
+class VehicleCertFileError(CodedError):
+    """The file cannot be accepted. `.message` tells the clerk what to do next."""
 
 
-@dataclass(frozen=True)
-class VehicleCertFileWarning:
-    code: str
-    message: str
+VehicleCertFileWarning = DomainWarning
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ from zoneinfo import ZoneInfo
 
 import jaconv
 
+from app.domain.messages import CodedError, DomainWarning
+
 log = logging.getLogger(__name__)
 
 _CODES = json.loads(
@@ -73,19 +75,11 @@ _JST = ZoneInfo("Asia/Tokyo")
 # Public types
 
 
-class VehicleQRError(Exception):
+class VehicleQRError(CodedError):
     """The reads cannot be accepted. `.message` tells the clerk what to do next."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
-
-@dataclass(frozen=True)
-class VehicleQRWarning:
-    code: str
-    message: str
+VehicleQRWarning = DomainWarning
 
 
 @dataclass(frozen=True)
