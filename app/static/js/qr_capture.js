@@ -8,7 +8,7 @@
  * and the reads are POSTed as JSON {"reads": [...]} to the server parser when a
  * certificate looks complete (or when send() is called). The answer (the parser's result
  * or {"error": {code, message}}) goes to options.onParsed and to a `qrparsed` CustomEvent
- * dispatched on the textarea (event.detail is the JSON).
+ * dispatched on the textarea (event.detail is the JSON plus `reads`, the reads that were sent).
  *
  * Markup (auto-attached on DOMContentLoaded):
  *   <meta name="csrf-token" content="…">
@@ -127,11 +127,14 @@
       showProgress('');
     }
 
-    function answer(json) {
+    // The field is cleared after a good parse, so the event also carries the reads (detail.reads)
+    // for a page that still has to submit them.
+    function answer(json, sentReads) {
       if (typeof options.onParsed === 'function') {
         options.onParsed(json);
       }
-      textarea.dispatchEvent(new CustomEvent('qrparsed', { detail: json, bubbles: true }));
+      var detail = Object.assign({ reads: sentReads }, json);
+      textarea.dispatchEvent(new CustomEvent('qrparsed', { detail: detail, bubbles: true }));
     }
 
     async function send() {
@@ -172,7 +175,7 @@
       } else {
         update(false);
       }
-      answer(json);
+      answer(json, current);
       return json;
     }
 
