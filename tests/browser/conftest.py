@@ -64,19 +64,62 @@ def live_server(app):
         thread.join(timeout=5)
 
 
-@pytest.fixture
-def page(chromium, live_server):
-    context = chromium.new_context(viewport=TABLET, locale="ja-JP", has_touch=True)
+class JsErrors(list):
+    """JavaScript errors of a page: uncaught exceptions, console errors and failed scripts,
+    styles or images. A refused page (403/404) is a test's business, not a JavaScript error."""
+
+    ASSETS = ("script", "stylesheet", "image", "font")
+
+    def watch(self, page):
+        page.on("pageerror", lambda exc: self.append(f"pageerror: {exc}"))
+        page.on("console", self._console)
+        page.on("response", self._response)
+        page.on("requestfailed", self._failed)
+
+    def _console(self, message):
+        # Chromium reports every 4xx/5xx response as a console error; _response judges those.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.append(f"console.error: {message.text}")
+
+    def _response(self, response):
+        if response.status >= 400 and response.request.resource_type in self.ASSETS:
+            self.append(f"{response.request.resource_type} {response.status}: {response.url}")
+
+    def _failed(self, request):
+        # A document request that turns into a download ends as "aborted": that is no error.
+        if request.resource_type in self.ASSETS:
+            self.append(f"requestfailed: {request.url} {request.failure}")
+
+
+def new_page(chromium, live_server, viewport=TABLET, has_touch=True):
+    """A fresh context (own cookies) and page; its JavaScript errors land in ``page.js_errors``."""
+    context = chromium.new_context(viewport=viewport, locale="ja-JP", has_touch=has_touch,
+                                   accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(15000)
     page.base_url = live_server
+    page.js_errors = JsErrors()
+    page.js_errors.watch(page)
+    return page
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    page = new_page(chromium, live_server)
     yield page
-    context.close()
+    errors = list(page.js_errors)
+    page.context.close()
+    assert errors == [], "JavaScript errors in the browser"
 
 
-def screenshot(page, name):
+def assert_no_js_errors(page):
+    assert list(page.js_errors) == [], "JavaScript errors in the browser"
+
+
+def screenshot(page, name, full_page=True):
+    """docs/screenshots/<name>.png: the whole page, or with full_page=False what the screen shows."""
     os.makedirs(SCREENSHOTS, exist_ok=True)
-    page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
+    page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=full_page)
 
 
 def login(page, username, password):
