@@ -120,6 +120,8 @@ class RecordView(BaseView):
         chosen = request.args.get("site", type=int)
         site = next((s for s in sites if s.id == chosen), None) if chosen else (
             enabled[0] if enabled else None)
+        if chosen and site is None:
+            abort(404)  # another business's site (or none): as for every other foreign id
         if site is None or not site.records_enabled:
             return self.render_template("records/disabled.html", site=site, sites=enabled,
                                         message=DISABLED_MESSAGE)
