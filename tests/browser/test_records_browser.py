@@ -125,7 +125,7 @@ def test_24_month_record_by_taps_signed_and_printed(app, tenants, chromium, live
     page.reload()
     assert "出力済" in page.inner_text(".record-head")
     page.evaluate("document.getElementById('sign').scrollIntoView()")
-    screenshot(page, "32-record-signed", full_page=False)
+    screenshot(page, "31-record-signed", full_page=False)
     assert_no_js_errors(page)
 
     # The same record on a portrait tablet: one check per row, nothing wider than the screen.
@@ -137,7 +137,7 @@ def test_24_month_record_by_taps_signed_and_printed(app, tenants, chromium, live
         grid = portrait.locator(".record-checks").first.bounding_box()
         cells = portrait.locator(".record-device").first.locator(".record-check")
         assert cells.nth(0).bounding_box()["width"] > grid["width"] * 0.9  # a single column
-        screenshot(portrait, "33-record-portrait", full_page=False)
+        screenshot(portrait, "32-record-portrait", full_page=False)
         assert_no_js_errors(portrait)
     finally:
         portrait.context.close()
