@@ -38,11 +38,11 @@ run: db
 
 # The real-browser tests drive Debian's Chromium (no browser download at test time).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && dpkg -s chromium-l10n >/dev/null 2>&1; } || { \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-l10n; \
 	  else \
-	    echo "Chromium が見つかりません。次のコマンドでインストールしてください: sudo apt-get install chromium"; \
+	    echo "Chromium が見つかりません。次のコマンドでインストールしてください: sudo apt-get install chromium chromium-l10n"; \
 	    exit 1; \
 	  fi; }
 

@@ -16,7 +16,7 @@ SCREENSHOTS = os.path.join(ROOT, "docs", "screenshots")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+                 "--disable-sync", "--lang=ja"]
 TABLET = {"width": 1024, "height": 768}
 
 
@@ -42,7 +42,7 @@ def chromium(fontconfig):
     from playwright.sync_api import sync_playwright
 
     assert os.path.exists(CHROMIUM), "Chromium がありません: apt-get install chromium"
-    env = dict(os.environ, FONTCONFIG_FILE=fontconfig)
+    env = dict(os.environ, FONTCONFIG_FILE=fontconfig, LANGUAGE="ja", LANG="ja_JP.UTF-8")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                              env=env)
