@@ -1,4 +1,6 @@
-"""`flask demo-data`: the demo tenants and logins listed in the README (only into an empty db)."""
+"""`flask demo-data`: the demo tenants and logins listed in the README (only into an empty db),
+and with ``--scale small|full`` the service's size on top of them (app/commands/scale_data.py).
+"""
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -119,13 +121,30 @@ def database_is_empty():
 
 
 @click.command("demo-data")
-@click.option("--scale", type=click.Choice(["demo"]), default="demo",
-              help="demo: 協会と2事業者(README記載のログイン)")
+@click.option("--scale", type=click.Choice(["demo", "small", "full"]), default="demo",
+              help="demo: 協会と2事業者(README記載のログイン) / small: 50事業場・約10万件 / "
+                   "full: 1,130事業者・5,180事業場・2年分(保適証・記録簿 各約700万件)")
+@click.option("--force", is_flag=True, default=False,
+              help="データがあっても規模データを追加します(専用のデータベースでだけ使ってください)。")
+@click.option("--seed", type=int, default=20261126, help="乱数の種(同じ種なら同じデータ)")
 @with_appcontext
-def demo_data_cli(scale):
+def demo_data_cli(scale, force, seed):
     """デモデータを空のデータベースに登録します。"""
-    if not database_is_empty():
-        click.echo("データが既にあるため、デモデータは登録しませんでした。")
+    empty = database_is_empty()
+    if scale == "demo":
+        if not empty:
+            click.echo("データが既にあるため、デモデータは登録しませんでした。")
+            return
+        load_demo_data()
+        click.echo("デモデータを登録しました。")
         return
-    load_demo_data()
-    click.echo("デモデータを登録しました。")
+    if not empty and not force:
+        raise click.ClickException(
+            "データが既にあるため、規模データは登録しませんでした。空のデータベースで実行するか、"
+            "規模データ専用のデータベースなら --force を付けてください。")
+    from app.commands.scale_data import SCALES, load_scale_data
+
+    if empty:
+        load_demo_data()
+        click.echo("デモデータを登録しました。")
+    load_scale_data(SCALES[scale], seed=seed, echo=click.echo)
