@@ -95,6 +95,15 @@ class Certificate(TimestampMixin, Model):
         CheckConstraint(_in("application_type", APPLICATION_TYPES),
                         name="ck_certificate_application_type"),
         Index("ix_certificate_due", "status", "next_attempt_at"),
+        # The list pages and searches at scale (migration 0008_list_indexes).
+        Index("ix_certificate_business_date", "business_id", "inspection_date", "id"),
+        Index("ix_certificate_site_date", "site_id", "inspection_date", "id"),
+        Index("ix_certificate_updated_at", "updated_at"),
+        Index("ix_certificate_status_updated", "status", "updated_at"),
+        Index("ix_certificate_plate_trgm", "registration_number", postgresql_using="gin",
+              postgresql_ops={"registration_number": "gin_trgm_ops"}),
+        Index("ix_certificate_chassis_trgm", "chassis_number", postgresql_using="gin",
+              postgresql_ops={"chassis_number": "gin_trgm_ops"}),
     )
 
     id = Column(Integer, primary_key=True)

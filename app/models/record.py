@@ -50,7 +50,12 @@ class Record(TimestampMixin, Model):
         CheckConstraint("interval_months IN (3, 6, 12, 24)", name="ck_record_interval"),
         CheckConstraint("status IN ('draft', 'signed', 'output')", name="ck_record_status"),
         UniqueConstraint("previous_version_id", name="uq_record_previous_version"),
-        Index("ix_record_site_date", "site_id", "inspection_date"),
+        # The list pages and searches at scale (migration 0008_list_indexes).
+        Index("ix_record_site_date", "site_id", "inspection_date", "id"),
+        Index("ix_record_plate_trgm", "registration_number", postgresql_using="gin",
+              postgresql_ops={"registration_number": "gin_trgm_ops"}),
+        Index("ix_record_chassis_trgm", "chassis_number", postgresql_using="gin",
+              postgresql_ops={"chassis_number": "gin_trgm_ops"}),
     )
 
     id = Column(Integer, primary_key=True)
