@@ -1,0 +1,86 @@
+"""The association's search across every business and site: 保適証 and 記録簿 by plate
+(登録番号・車両番号) and 車台番号, for the support desk on the phone with a shop.
+
+Association roles only (ROLE_PERMISSIONS below); shop users never hold its permission, and
+it shows no row to anyone else. The match is found first through the trigram indexes of
+migration 0008 (at most ``MATCH_CAP`` ids per table), then only those rows are sorted by
+inspection date: the work is bounded whatever the table size.
+"""
+from flask import request
+from flask_appbuilder import BaseView, expose, has_access
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models.certificate import Certificate
+from app.models.record import RECORD_KINDS, RECORD_STATUSES, Record
+from app.models.tenancy import Business, Site
+from app.services import certificates as svc
+
+MIN_LENGTH = 3  # trigram search needs three characters
+MATCH_CAP = 5000
+SHOWN = 100
+
+
+def _terms(args):
+    plate = (args.get("plate") or "").strip()
+    chassis = svc.normalise_chassis(args.get("chassis") or "")
+    return plate, chassis
+
+
+def _matches(model, plate, chassis):
+    """Rows of ``model`` matching every given term, newest inspection first, with names."""
+    matched = select(model.id)
+    if plate:
+        matched = matched.where(model.registration_number.contains(plate, autoescape=True))
+    if chassis:
+        matched = matched.where(model.chassis_number.contains(chassis, autoescape=True))
+    matched = matched.limit(MATCH_CAP + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(matched))
+    rows = db.session.execute(
+        select(model, Site.name, Business.name)
+        .join(matched, matched.c.id == model.id)
+        .join(Site, Site.id == model.site_id)
+        .join(Business, Business.id == model.business_id)
+        .order_by(model.inspection_date.desc(), model.id.desc())
+        .limit(SHOWN)).all()
+    return rows, total
+
+
+class AssociationSearchView(BaseView):
+    route_base = "/association/search"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        plate, chassis = _terms(request.args)
+        errors, certificates, records = [], None, None
+        counts = {}
+        if plate or chassis:
+            if any(0 < len(term) < MIN_LENGTH for term in (plate, chassis)):
+                errors.append(f"登録番号・車台番号は{MIN_LENGTH}文字以上で検索してください"
+                              "(例: 12-34、ZVW30-1234567 の一部)。")
+            else:
+                certificates, counts["certificates"] = _matches(Certificate, plate, chassis)
+                records, counts["records"] = _matches(Record, plate, chassis)
+        return self.render_template(
+            "association_search/search.html", plate=plate, chassis=chassis, errors=errors,
+            certificates=certificates, records=records, counts=counts, cap=MATCH_CAP,
+            shown=SHOWN, status_labels=svc.STATUS_LABELS, record_kinds=RECORD_KINDS,
+            record_statuses=RECORD_STATUSES, title="保適証・記録簿の検索(全事業者)")
+
+
+ROLE_PERMISSIONS = {
+    "association_admin": {"AssociationSearchView": ("can_index",)},
+    "association_staff": {"AssociationSearchView": ("can_index",)},
+}
+ROLE_MENUS = {
+    "association_admin": ("AssociationSearch", "Association"),
+    "association_staff": ("AssociationSearch", "Association"),
+}
+
+
+def register(appbuilder):
+    appbuilder.add_view(AssociationSearchView, "AssociationSearch", label="保適証・記録簿の検索",
+                        icon="fa-search", category="Association", category_label="協会管理",
+                        category_icon="fa-landmark")
