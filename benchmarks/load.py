@@ -1,0 +1,332 @@
+"""Load: 200 shop users against gunicorn on PostgreSQL for a fixed time, on localhost only.
+
+    .venv/bin/python benchmarks/load.py [--users 200] [--seconds 60] [--workers 4]
+    LOAD_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/keizoku_scale  (the default)
+
+Against a database loaded by `flask demo-data --scale full` (it adds, or reuses, 200 logins
+``load-user-001`` … as inspectors of 200 sites of different scale businesses, and writes the
+certificates and records the users create). It starts, and stops at the end:
+  - the sandbox (``python -m app.integrations.sandbox --profile fast``) on a free port;
+  - ``gunicorn -w <workers> --threads 2 -b 127.0.0.1:<port> 'run:app'`` with
+    KEIZOKU_CONFIG=config.DevelopmentConfig (plain http on localhost), DATABASE_URL the load
+    database, the outside-system URLs pointing at the sandbox, and
+    AUTH_RATE_LIMIT="100000 per minute": every simulated user logs in from 127.0.0.1, and
+    with RATELIMIT_STORAGE_URI=memory:// each worker counts alone; in production the limit
+    stays 20 per minute per address and is shared through Redis (docs/operations.md).
+Each user logs in first (not measured), then for ``--seconds`` repeats, with 1-5 s of
+thinking between requests (a person at a counter or a tablet), a mix of
+  - lists: the certificate list (all sites, one site, by plate) and the site's record list;
+  - the certificate wizard: start, scan, vehicle, inspection, 自賠責, checks (view, save),
+    pre-flight, certify and send to the sandbox — one request per step;
+  - record entry: a new 24-month record, the entry screen, three taps on checks and one
+    "all good" for a device.
+Every response is checked (status and, for JSON, ``ok``); anything else is an error. The last
+lines are ``load_rps``, ``load_p95_ms`` and ``load_errors`` (targets: p95 under 300 ms, no
+errors, on this 2-core machine).
+"""
+import argparse
+import datetime as dt
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+LOAD_URL = os.environ.get("LOAD_DATABASE_URL",
+                          "postgresql://postgres@127.0.0.1:5432/keizoku_scale")
+PASSWORD = "Load-Pass-2026"
+READS = ["2/-  /234560012/999999/2305/6AA-X", "YZ20/0090/-   /-   /0080/13/",
+         "089/2/-/-/-   /-    /230501/14", "2/横浜\u3000\u3000３０Ａか\u3000\u3000\u3000",
+         "７/A/JTESTVIN{serial:09d}/9ZZ-1MM/1"]
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare_users(count):
+    """``count`` inspectors, each at one site of a different scale business; ids of their sites."""
+    os.environ["DATABASE_URL"] = LOAD_URL
+    from sqlalchemy import func, select
+
+    from app import create_app
+    from app.extensions import db
+    from app.models.tenancy import Inspector, Site
+    from app.security.models import KeizokuUser
+    from app.services.accounts import _hash
+    from config import DevelopmentConfig
+
+    app = create_app(DevelopmentConfig)
+    with app.app_context():
+        sm = app.appbuilder.sm
+        role = sm.find_role("inspector")
+        rows = db.session.execute(
+            select(func.min(Site.id)).join(Inspector, Inspector.site_id == Site.id)
+            .where(Site.records_enabled.is_(True), Site.airas_registered.is_(True),
+                   Site.ainas_status == "registered", Site.business_id.in_(
+                       select(KeizokuUser.business_id).where(KeizokuUser.username.like("scale%"))))
+            .group_by(Site.business_id).order_by(Site.business_id).limit(count)).scalars().all()
+        if len(rows) < count:
+            raise SystemExit(f"only {len(rows)} scale businesses: load `flask demo-data --scale full` first")
+        password = _hash(PASSWORD)
+        users = []
+        for n, site_id in enumerate(rows, start=1):
+            site = db.session.get(Site, site_id)
+            username = f"load-user-{n:03d}"
+            user = db.session.scalar(select(KeizokuUser).where(KeizokuUser.username == username))
+            if user is None:
+                user = KeizokuUser(username=username, first_name="負荷", last_name=f"試験{n:03d}",
+                                   email=f"{username}@example.jp", active=True)
+                db.session.add(user)
+            user.business_id, user.sites, user.roles = site.business_id, [site], [role]
+            user.password, user.must_change_password, user.locked_until = password, False, None
+            user.fail_login_count = 0
+            inspector = db.session.scalar(select(Inspector.id).where(Inspector.site_id == site_id)
+                                          .order_by(Inspector.id))
+            users.append((username, site_id, inspector))
+        db.session.commit()
+    return users
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.times, self.errors, self.kinds = [], [], {}
+
+    def add(self, kind, elapsed_ms, error=None):
+        with self.lock:
+            self.times.append(elapsed_ms)
+            self.kinds.setdefault(kind, []).append(elapsed_ms)
+            if error:
+                self.errors.append(f"{kind}: {error}")
+
+
+class ShopUser:
+    def __init__(self, base, username, site_id, inspector_id, number, run_tag, stats, rng):
+        self.base, self.username, self.site_id, self.inspector_id = base, username, site_id, inspector_id
+        self.number, self.run_tag, self.stats, self.rng = number, run_tag, stats, rng
+        self.session = requests.Session()
+        self.token = None
+        self.counter = 0
+
+    def login(self):
+        page = self.session.get(f"{self.base}/login/", timeout=60).text
+        token = CSRF_INPUT.search(page).group(1)
+        response = self.session.post(f"{self.base}/login/", timeout=60, allow_redirects=False, data={
+            "username": self.username, "password": PASSWORD, "csrf_token": token})
+        if response.status_code != 302 or "/login" in response.headers.get("Location", ""):
+            raise RuntimeError(f"{self.username}: login answered {response.status_code}")
+        page = self.session.get(f"{self.base}/certificates/wizard/", timeout=60).text
+        self.token = CSRF_META.search(page).group(1)
+
+    def request(self, kind, method, path, expect=(200,), **kw):
+        started = time.perf_counter()
+        error, response = None, None
+        try:
+            response = self.session.request(method, f"{self.base}{path}", timeout=30,
+                                            allow_redirects=False, **kw)
+            if response.status_code not in expect:
+                error = f"{method} {path} answered {response.status_code}"
+            elif "json" in response.headers.get("Content-Type", "") and response.json().get("ok") is False:
+                error = f"{method} {path}: {response.json().get('error')}"
+        except requests.RequestException as exc:
+            error = f"{method} {path}: {exc.__class__.__name__}"
+        self.stats.add(kind, (time.perf_counter() - started) * 1000, error)
+        return response if error is None else None
+
+    def post(self, kind, path, data, expect=(302,)):
+        return self.request(kind, "POST", path, expect=expect, data={**data, "csrf_token": self.token})
+
+    # -- activities: generators yielding between requests (the user thinks there) ----------
+    def lists(self):
+        rng = self.rng
+        choice = rng.random()
+        if choice < 0.3:
+            self.request("保適証一覧", "GET", "/certificates/list/")
+        elif choice < 0.5:
+            self.request("保適証一覧", "GET", f"/certificates/list/?site={self.site_id}")
+        elif choice < 0.65:
+            self.request("保適証一覧 検索", "GET", f"/certificates/list/?plate={rng.randint(1, 99)}-{rng.randint(0, 99):02d}")
+        else:
+            self.request("記録簿一覧", "GET", f"/records/?site={self.site_id}")
+        yield
+
+    def wizard(self):
+        self.counter += 1
+        serial = int(f"{self.run_tag:03d}{self.number:03d}{self.counter % 1000:03d}")
+        today = dt.date.today()
+        response = self.post("作成 開始", "/certificates/wizard/start", {"site_id": self.site_id})
+        if response is None:
+            return
+        base = response.headers["Location"].split("://", 1)[-1]
+        base = base[base.index("/"):].rsplit("/", 1)[0]
+        yield
+        reads = "\n".join(READS[:-1] + [READS[-1].format(serial=serial)])
+        self.post("作成 読み取り", f"{base}/scan", {"reads": reads})
+        yield
+        self.post("作成 車両", f"{base}/vehicle", {
+            "vehicle_kind": "registered", "chassis_number": f"JTESTVIN{serial:09d}", "plate_area": "横浜",
+            "plate_class": "30A", "plate_kana": "か", "plate_serial": str(self.counter % 9999 + 1),
+            "model": "6AA-XYZ20", "first_registration": "2023-05",
+            "expiry_date": (today + dt.timedelta(days=20)).isoformat(), "owner_name": "試験 花子",
+            "owner_address": "東京都品川区1-2-3"})
+        yield
+        self.post("作成 検査", f"{base}/inspection", {
+            "inspection_date": today.isoformat(), "inspector_id": self.inspector_id,
+            "odometer_km": "45678", "validity_years": "2", "use": "private", "body": "passenger",
+            "eco": "", "vehicle_weight_kg": "1200", "application_type": "oss",
+            "application_agent": "jaspa", "consent": "y"})
+        yield
+        self.post("作成 自賠責", f"{base}/insurance", {
+            "policy1_certificate_number": "ABC12345678", "policy1_insurer_name": "試験損保",
+            "policy1_start_date": (today - dt.timedelta(days=6)).isoformat(),
+            "policy1_end_date": (today + dt.timedelta(days=800)).isoformat(), "policy1_electronic": "y"})
+        yield
+        self.request("作成 確認事項", "GET", f"{base}/checks")
+        yield
+        self.post("作成 確認事項", f"{base}/checks", {
+            "weight_tax_yen": "24600", "inspection_fee_yen": "1600", "weight_tax_differs": "0"})
+        yield
+        self.request("作成 確定前", "GET", f"{base}/confirm")
+        yield
+        self.post("作成 確定・送信", f"{base}/certify", {
+            "confirmed": ["chassis_number", "vehicle_kind", "issue_date", "inspection_date", "inspector"]})
+        yield
+
+    def record_entry(self):
+        today = dt.date.today()
+        response = self.post("記録簿 作成", "/records/new", {
+            "site_id": self.site_id, "kind": "designated", "form": "beppyo6", "interval_months": "24",
+            "inspection_date": today.isoformat(), "certificate_id": "",
+            "registration_number": f"横浜 300 さ {self.rng.randint(10, 99)}-{self.rng.randint(10, 99)}",
+            "chassis_number": f"ZVW30-{self.rng.randint(1000000, 9999999)}", "customer_name": "試験 次郎"})
+        if response is None:
+            return
+        path = response.headers["Location"].split("://", 1)[-1]
+        path = path[path.index("/"):]
+        yield
+        response = self.request("記録簿 入力画面", "GET", path)
+        if response is None:
+            return
+        checks = re.findall(r'data-check="([^"]+)"', response.text)
+        devices = re.findall(r'data-device="([^"]+)"', response.text)
+        headers = {"X-CSRFToken": self.token}
+        for check in self.rng.sample(checks, min(3, len(checks))):
+            yield
+            self.request("記録簿 タップ", "POST", f"{path}/result", json={"check_id": check, "symbols": ["✓"]},
+                         headers=headers)
+        if devices:
+            yield
+            self.request("記録簿 装置ごと良好", "POST", f"{path}/device-good",
+                         json={"device": self.rng.choice(devices)}, headers=headers)
+        yield
+
+    def run(self, start_at, stop_at):
+        rng = self.rng
+        while time.time() < start_at:
+            time.sleep(0.05)
+        while time.time() < stop_at:
+            roll = rng.random()
+            activity = self.lists() if roll < 0.55 else (self.wizard() if roll < 0.8 else self.record_entry())
+            for _ in activity:
+                time.sleep(rng.uniform(1.0, 5.0))
+                if time.time() >= stop_at:
+                    return
+
+
+def wait_for(url, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer within {seconds} s")
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+
+    users = prepare_users(args.users)
+    app_port, sandbox_port = free_port(), free_port()
+    sandbox = f"http://127.0.0.1:{sandbox_port}"
+    env = dict(os.environ, KEIZOKU_CONFIG="config.DevelopmentConfig", DATABASE_URL=LOAD_URL,
+               AUTH_RATE_LIMIT="100000 per minute", RATELIMIT_STORAGE_URI="memory://",
+               SANDBOX_PORT=str(sandbox_port), AIRAS_BASE_URL=f"{sandbox}/airas",
+               AINAS_BASE_URL=f"{sandbox}/ainas", MLIT_BASE_URL=f"{sandbox}/mlit",
+               MLIT_KEI_BASE_URL=f"{sandbox}/kei", SESSION_COOKIE_SECURE="0")
+    python = sys.executable
+    processes = [
+        subprocess.Popen([python, "-m", "app.integrations.sandbox", "--host", "127.0.0.1",
+                          "--port", str(sandbox_port), "--profile", "fast"], cwd=ROOT, env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen([os.path.join(os.path.dirname(python), "gunicorn"), "-w", str(args.workers),
+                          "--threads", "2", "-b", f"127.0.0.1:{app_port}", "--timeout", "60",
+                          "--log-level", "warning", "run:app"], cwd=ROOT, env=env),
+    ]
+    try:
+        base = f"http://127.0.0.1:{app_port}"
+        wait_for(f"{base}/login/")
+        wait_for(f"{sandbox}/")
+        stats = Stats()
+        run_tag = int(time.time()) % 1000
+        shop_users = [ShopUser(base, name, site, inspector, n, run_tag, stats, random.Random(n))
+                      for n, (name, site, inspector) in enumerate(users, start=1)]
+        started = time.perf_counter()
+        for user in shop_users:  # logins are the ramp-up, not measured
+            user.login()
+        print(f"{len(shop_users)} users logged in ({time.perf_counter() - started:.1f} s); "
+              f"running {args.seconds} s on gunicorn -w {args.workers} --threads 2")
+        start_at = time.time() + 1
+        stop_at = start_at + args.seconds
+        threads = [threading.Thread(target=u.run, args=(start_at + random.Random(i).uniform(0, 3), stop_at),
+                                    daemon=True) for i, u in enumerate(shop_users)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=max(1, stop_at - time.time() + 35))
+        elapsed = time.time() - start_at
+    finally:
+        for process in reversed(processes):
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    print(f"{'request':<22} {'count':>6} {'p50 ms':>8} {'p95 ms':>8}")
+    for kind, values in sorted(stats.kinds.items()):
+        print(f"{kind:<22} {len(values):6d} {statistics.median(values):8.1f} {percentile(values, 0.95):8.1f}")
+    for error in stats.errors[:10]:
+        print("error:", error)
+    print(f"requests: {len(stats.times)} in {elapsed:.1f} s")
+    print(f"load_rps: {len(stats.times) / elapsed:.1f}")
+    print(f"load_p95_ms: {percentile(stats.times, 0.95):.1f}")
+    print(f"load_errors: {len(stats.errors)}")
+
+
+if __name__ == "__main__":
+    main()
