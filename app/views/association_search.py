@@ -59,7 +59,7 @@ class AssociationSearchView(BaseView):
         if plate or chassis:
             if any(0 < len(term) < MIN_LENGTH for term in (plate, chassis)):
                 errors.append(f"登録番号・車台番号は{MIN_LENGTH}文字以上で検索してください"
-                              "(例: 12-34、ZVW30-1234567 の一部)。")
+                              "(例: 登録番号 12-34、車台番号の下7桁)。")
             else:
                 certificates, counts["certificates"] = _matches(Certificate, plate, chassis)
                 records, counts["records"] = _matches(Record, plate, chassis)
