@@ -13,7 +13,7 @@ certificates and records the users create). It starts, and stops at the end:
     AUTH_RATE_LIMIT="100000 per minute": every simulated user logs in from 127.0.0.1, and
     with RATELIMIT_STORAGE_URI=memory:// each worker counts alone; in production the limit
     stays 20 per minute per address and is shared through Redis (docs/operations.md).
-Each user logs in first (not measured), then for ``--seconds`` repeats, with 1-5 s of
+Each user logs in first (not measured), then for ``--seconds`` repeats, with 2-8 s of
 thinking between requests (a person at a counter or a tablet), a mix of
   - lists: the certificate list (all sites, one site, by plate) and the site's record list;
   - the certificate wizard: start, scan, vehicle, inspection, 自賠責, checks (view, save),
@@ -242,7 +242,7 @@ class ShopUser:
             roll = rng.random()
             activity = self.lists() if roll < 0.55 else (self.wizard() if roll < 0.8 else self.record_entry())
             for _ in activity:
-                time.sleep(rng.uniform(1.0, 5.0))
+                time.sleep(rng.uniform(2.0, 8.0))
                 if time.time() >= stop_at:
                     return
 
