@@ -57,7 +57,8 @@ SCALES = {
                   records=7_000_000, batch_sites=40, drop_indexes=True),
 }
 
-SCALE_PASSWORD = "Demo-Pass-2026"  # the README's demo password; scale logins are demo logins
+SCALE_PASSWORD = "Demo-Pass-2026"
+MAX_SITES_PER_BUSINESS = 120  # the README's demo password; scale logins are demo logins
 
 # ---------------------------------------------------------------------------------------------
 # Pools of realistic values
@@ -365,9 +366,16 @@ class Generator:
             raise RuntimeError("site_manager role missing: run `flask roles sync` first")
         business_ids = list(range(ids["business"], ids["business"] + scale.businesses))
         # Most businesses run one site; dealers and chains run many (every business gets one).
+        # The largest chains run about a hundred sites (MAX_SITES_PER_BUSINESS).
         owners = list(business_ids)
         weights = [rng.paretovariate(1.3) for _ in business_ids]
-        owners += rng.choices(business_ids, weights=weights, k=scale.sites - scale.businesses)
+        per_business = dict.fromkeys(business_ids, 1)
+        cap = max(MAX_SITES_PER_BUSINESS, -(-scale.sites // scale.businesses))
+        while len(owners) < scale.sites:
+            owner = rng.choices(business_ids, weights=weights)[0]
+            if per_business[owner] < cap:
+                per_business[owner] += 1
+                owners.append(owner)
         owners.sort()
         businesses, sites, inspectors, chiefs, users, user_roles, user_sites = [], [], [], [], [], [], []
         site_id, inspector_id, chief_id = ids["site"], ids["inspector"], ids["chief_mechanic"]

@@ -3,12 +3,12 @@
 
 Association roles only (ROLE_PERMISSIONS below); shop users never hold its permission, and
 it shows no row to anyone else. The match is found first through the trigram indexes of
-migration 0008 (at most ``MATCH_CAP`` ids per table), then only those rows are sorted by
-inspection date: the work is bounded whatever the table size.
+migration 0008 (at most ``MATCH_CAP`` ids and dates per table, one scan), then only the newest
+``SHOWN`` rows are loaded: the work is bounded whatever the table size.
 """
 from flask import request
 from flask_appbuilder import BaseView, expose, has_access
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models.certificate import Certificate
@@ -28,22 +28,24 @@ def _terms(args):
 
 
 def _matches(model, plate, chassis):
-    """Rows of ``model`` matching every given term, newest inspection first, with names."""
-    matched = select(model.id)
+    """Rows of ``model`` matching every given term, newest inspection first, with names.
+
+    One index scan finds at most MATCH_CAP + 1 matches with their dates; only the newest
+    SHOWN of them are then loaded with their site and business."""
+    matched = select(model.id, model.inspection_date)
     if plate:
         matched = matched.where(model.registration_number.contains(plate, autoescape=True))
     if chassis:
         matched = matched.where(model.chassis_number.contains(chassis, autoescape=True))
-    matched = matched.limit(MATCH_CAP + 1).subquery()
-    total = db.session.scalar(select(func.count()).select_from(matched))
+    found = db.session.execute(matched.limit(MATCH_CAP + 1)).all()
+    newest = [row.id for row in sorted(found, key=lambda r: (r.inspection_date, r.id), reverse=True)[:SHOWN]]
     rows = db.session.execute(
         select(model, Site.name, Business.name)
-        .join(matched, matched.c.id == model.id)
         .join(Site, Site.id == model.site_id)
         .join(Business, Business.id == model.business_id)
-        .order_by(model.inspection_date.desc(), model.id.desc())
-        .limit(SHOWN)).all()
-    return rows, total
+        .where(model.id.in_(newest))
+        .order_by(model.inspection_date.desc(), model.id.desc())).all() if newest else []
+    return rows, len(found)
 
 
 class AssociationSearchView(BaseView):
