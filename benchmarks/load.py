@@ -7,14 +7,16 @@ Against a database loaded by `flask demo-data --scale full` (it adds, or reuses,
 ``load-user-001`` … as inspectors of 200 sites of different scale businesses, and writes the
 certificates and records the users create). It starts, and stops at the end:
   - the sandbox (``python -m app.integrations.sandbox --profile fast``) on a free port;
-  - ``gunicorn -w <workers> --threads 2 -b 127.0.0.1:<port> 'run:app'`` with
+  - ``gunicorn -w <workers> --threads 2 --keep-alive 30 -b 127.0.0.1:<port> 'run:app'``
+    (keep-alive longer than the think time, as a proxy's upstream connections would be) with
     KEIZOKU_CONFIG=config.DevelopmentConfig (plain http on localhost), DATABASE_URL the load
     database, the outside-system URLs pointing at the sandbox, and
     AUTH_RATE_LIMIT="100000 per minute": every simulated user logs in from 127.0.0.1, and
     with RATELIMIT_STORAGE_URI=memory:// each worker counts alone; in production the limit
     stays 20 per minute per address and is shared through Redis (docs/operations.md).
-Each user logs in first (not measured), then for ``--seconds`` repeats, with 2-8 s of
-thinking between requests (a person at a counter or a tablet), a mix of
+Each user logs in first (not measured), then for ``--seconds`` repeats, with ``--think``
+(default 5-15 s) of thinking between requests (a person typing a wizard step or tapping
+through a record), a mix of
   - lists: the certificate list (all sites, one site, by plate) and the site's record list;
   - the certificate wizard: start, scan, vehicle, inspection, 自賠責, checks (view, save),
     pre-flight, certify and send to the sandbox — one request per step;
@@ -115,6 +117,8 @@ class Stats:
 
 
 class ShopUser:
+    think = (5.0, 15.0)
+
     def __init__(self, base, username, site_id, inspector_id, number, run_tag, stats, rng):
         self.base, self.username, self.site_id, self.inspector_id = base, username, site_id, inspector_id
         self.number, self.run_tag, self.stats, self.rng = number, run_tag, stats, rng
@@ -175,32 +179,39 @@ class ShopUser:
         base = base[base.index("/"):].rsplit("/", 1)[0]
         yield
         reads = "\n".join(READS[:-1] + [READS[-1].format(serial=serial)])
-        self.post("作成 読み取り", f"{base}/scan", {"reads": reads})
+        if self.post("作成 読み取り", f"{base}/scan", {"reads": reads}) is None:
+            return
         yield
-        self.post("作成 車両", f"{base}/vehicle", {
+        if self.post("作成 車両", f"{base}/vehicle", {
             "vehicle_kind": "registered", "chassis_number": f"JTESTVIN{serial:09d}", "plate_area": "横浜",
             "plate_class": "30A", "plate_kana": "か", "plate_serial": str(self.counter % 9999 + 1),
             "model": "6AA-XYZ20", "first_registration": "2023-05",
             "expiry_date": (today + dt.timedelta(days=20)).isoformat(), "owner_name": "試験 花子",
-            "owner_address": "東京都品川区1-2-3"})
+            "owner_address": "東京都品川区1-2-3"}) is None:
+            return
         yield
-        self.post("作成 検査", f"{base}/inspection", {
+        if self.post("作成 検査", f"{base}/inspection", {
             "inspection_date": today.isoformat(), "inspector_id": self.inspector_id,
             "odometer_km": "45678", "validity_years": "2", "use": "private", "body": "passenger",
             "eco": "", "vehicle_weight_kg": "1200", "application_type": "oss",
-            "application_agent": "jaspa", "consent": "y"})
+            "application_agent": "jaspa", "consent": "y"}) is None:
+            return
         yield
-        self.post("作成 自賠責", f"{base}/insurance", {
+        if self.post("作成 自賠責", f"{base}/insurance", {
             "policy1_certificate_number": "ABC12345678", "policy1_insurer_name": "試験損保",
             "policy1_start_date": (today - dt.timedelta(days=6)).isoformat(),
-            "policy1_end_date": (today + dt.timedelta(days=800)).isoformat(), "policy1_electronic": "y"})
+            "policy1_end_date": (today + dt.timedelta(days=800)).isoformat(), "policy1_electronic": "y"}) is None:
+            return
         yield
-        self.request("作成 確認事項", "GET", f"{base}/checks")
+        if self.request("作成 確認事項", "GET", f"{base}/checks") is None:
+            return
         yield
-        self.post("作成 確認事項", f"{base}/checks", {
-            "weight_tax_yen": "24600", "inspection_fee_yen": "1600", "weight_tax_differs": "0"})
+        if self.post("作成 確認事項", f"{base}/checks", {
+                "weight_tax_yen": "24600", "inspection_fee_yen": "1600", "weight_tax_differs": "0"}) is None:
+            return
         yield
-        self.request("作成 確定前", "GET", f"{base}/confirm")
+        if self.request("作成 確定前", "GET", f"{base}/confirm") is None:
+            return
         yield
         self.post("作成 確定・送信", f"{base}/certify", {
             "confirmed": ["chassis_number", "vehicle_kind", "issue_date", "inspection_date", "inspector"]})
@@ -242,7 +253,7 @@ class ShopUser:
             roll = rng.random()
             activity = self.lists() if roll < 0.55 else (self.wizard() if roll < 0.8 else self.record_entry())
             for _ in activity:
-                time.sleep(rng.uniform(2.0, 8.0))
+                time.sleep(rng.uniform(*self.think))
                 if time.time() >= stop_at:
                     return
 
@@ -268,7 +279,10 @@ def main():
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--think", default="5,15",
+                        help="seconds a user thinks between two requests, min,max (default 5,15)")
     args = parser.parse_args()
+    ShopUser.think = tuple(float(v) for v in args.think.split(","))
 
     users = prepare_users(args.users)
     app_port, sandbox_port = free_port(), free_port()
@@ -285,6 +299,7 @@ def main():
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         subprocess.Popen([os.path.join(os.path.dirname(python), "gunicorn"), "-w", str(args.workers),
                           "--threads", "2", "-b", f"127.0.0.1:{app_port}", "--timeout", "60",
+                          "--keep-alive", "30",
                           "--log-level", "warning", "run:app"], cwd=ROOT, env=env),
     ]
     try:
@@ -298,11 +313,13 @@ def main():
         started = time.perf_counter()
         for user in shop_users:  # logins are the ramp-up, not measured
             user.login()
-        print(f"{len(shop_users)} users logged in ({time.perf_counter() - started:.1f} s); "
-              f"running {args.seconds} s on gunicorn -w {args.workers} --threads 2")
+        print(f"{len(shop_users)} users logged in ({time.perf_counter() - started:.1f} s); running "
+              f"{args.seconds} s on gunicorn -w {args.workers} --threads 2, think {args.think} s")
         start_at = time.time() + 1
         stop_at = start_at + args.seconds
-        threads = [threading.Thread(target=u.run, args=(start_at + random.Random(i).uniform(0, 3), stop_at),
+        # Users arrive spread over one think time, as they would in steady state (not all at once).
+        threads = [threading.Thread(target=u.run, args=(start_at + random.Random(i).uniform(0, ShopUser.think[1]),
+                                                        stop_at),
                                     daemon=True) for i, u in enumerate(shop_users)]
         for thread in threads:
             thread.start()
