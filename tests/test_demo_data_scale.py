@@ -3,9 +3,15 @@ scale shop user's lists showing only their own business's rows."""
 import re
 from collections import Counter
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from app.commands.scale_data import SCALE_PASSWORD, SCALES, load_scale_data
+from app.commands.scale_data import (
+    BULK_TABLES,
+    SCALE_PASSWORD,
+    SCALES,
+    _check_foreign_keys,
+    load_scale_data,
+)
 from app.domain.inspection_forms import applicable_checks, decode_results, validate_result
 from app.services.certificates import LINKED_STATUSES
 
@@ -46,7 +52,8 @@ def test_small_scale_counts_constraints_and_isolation(app, browser):
         assert s.scalar(select(KeizokuUser).where(KeizokuUser.username == "sakura-manager")).must_change_password
 
         # Constraints: foreign keys hold, billable events once per linked/output object.
-        assert s.execute(text("PRAGMA foreign_key_check")).all() == []
+        _check_foreign_keys(s.connection(), BULK_TABLES + ("site", "inspector", "chief_mechanic",
+                                                          "user_site", "ab_user"))  # raises on an orphan
         events = Counter(s.execute(select(BillableEvent.kind, BillableEvent.object_id)).all())
         assert max(events.values()) == 1
         linked = s.scalar(select(func.count(Certificate.id)).where(Certificate.status.in_(LINKED_STATUSES)))
