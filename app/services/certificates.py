@@ -466,6 +466,12 @@ def assess(session, draft):
     vehicle, inspection, insurance = data.get("vehicle"), data.get("inspection"), data.get("insurance")
     if not (vehicle and inspection and insurance):
         raise CertificateInputError("車両・検査・自賠責の入力を先に済ませてください。")
+    if not vehicle.get("expiry_date"):
+        # Electronic 車検証 codes carry no expiry (999999): it must come from the 閲覧アプリ
+        # file or be typed on the vehicle step before the dates can be checked.
+        raise CertificateInputError(
+            "有効期間の満了する日が未入力です。車両の確認画面で入力するか、車検証閲覧アプリの"
+            "ファイルを読み込んでください。")
     policies = insurance["policies"]
     previous = matched_vehicle(session, draft.business_id, vehicle["chassis_number"])
     try:

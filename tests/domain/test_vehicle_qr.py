@@ -53,13 +53,6 @@ def test_vector(vector, form):
     assert result.rejected_scans == vector["rejected_scans"]
 
 
-def test_shared_vectors_are_the_ones_in_shared_domain():
-    shared = Path(__file__).resolve().parents[3] / "shared" / "domain" / "qr-vectors.json"
-    if not shared.exists():
-        pytest.skip("shared/ is not beside this checkout")
-    assert json.loads(shared.read_text(encoding="utf-8")) == SHARED_VECTORS
-
-
 def test_expected_keys_are_the_documented_ones():
     for vector in VECTORS:
         if vector["expected"]:
