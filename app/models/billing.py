@@ -18,8 +18,10 @@ from sqlalchemy import (
 
 BILLABLE_KINDS = ("certificate", "record")
 
+from app.models.base import SiteOwnedMixin
 
-class BillableEvent(Model):
+
+class BillableEvent(SiteOwnedMixin, Model):
     __label__ = "請求対象"
     __tablename__ = "billable_event"
     __tenant_scope__ = "site"
@@ -31,8 +33,6 @@ class BillableEvent(Model):
     )
 
     id = Column(Integer, primary_key=True)
-    business_id = Column(Integer, ForeignKey("business.id"), nullable=False, index=True)
-    site_id = Column(Integer, ForeignKey("site.id"), nullable=False, index=True)
     kind = Column(String(20), nullable=False)
     object_id = Column(Integer, nullable=False)  # certificate.id or record.id
     occurred_at = Column(DateTime, nullable=False)  # UTC; the month is taken in Japan time

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from app.models.base import TimestampMixin
+from app.models.base import SiteOwnedMixin, TimestampMixin
 
 CERTIFICATE_STATUSES = ("draft", "queued", "sent", "linked", "reported", "completed",
                         "rejected", "failed", "deleted")
@@ -37,7 +37,7 @@ def _in(column, values):
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class Vehicle(TimestampMixin, Model):
+class Vehicle(SiteOwnedMixin, TimestampMixin, Model):
     """A vehicle a business has inspected, matched again by its 車台番号."""
 
     __label__ = "車両"
@@ -49,8 +49,6 @@ class Vehicle(TimestampMixin, Model):
     )
 
     id = Column(Integer, primary_key=True)
-    business_id = Column(Integer, ForeignKey("business.id"), nullable=False, index=True)
-    site_id = Column(Integer, ForeignKey("site.id"), nullable=False, index=True)
     chassis_number = Column(String(32), nullable=False)
     vehicle_kind = Column(String(20), nullable=False)
     registration_number = Column(String(40))
@@ -63,7 +61,7 @@ class Vehicle(TimestampMixin, Model):
         return self.chassis_number
 
 
-class CertificateDraft(TimestampMixin, Model):
+class CertificateDraft(SiteOwnedMixin, TimestampMixin, Model):
     """The wizard's state between steps, in the database so another device can resume it."""
 
     __label__ = "保適証の下書き"
@@ -72,8 +70,6 @@ class CertificateDraft(TimestampMixin, Model):
     __audited__ = True
 
     id = Column(Integer, primary_key=True)
-    business_id = Column(Integer, ForeignKey("business.id"), nullable=False, index=True)
-    site_id = Column(Integer, ForeignKey("site.id"), nullable=False, index=True)
     created_by_id = Column(Integer, ForeignKey("ab_user.id"))
     step = Column(String(20), nullable=False, default="scan")
     data = Column(JSON, nullable=False, default=dict)
@@ -82,7 +78,7 @@ class CertificateDraft(TimestampMixin, Model):
     site = relationship("Site")
 
 
-class Certificate(TimestampMixin, Model):
+class Certificate(SiteOwnedMixin, TimestampMixin, Model):
     """An electronic 保安基準適合証 as we hold it, and where it is at AIRAS."""
 
     __label__ = "保適証"
@@ -107,8 +103,6 @@ class Certificate(TimestampMixin, Model):
     )
 
     id = Column(Integer, primary_key=True)
-    business_id = Column(Integer, ForeignKey("business.id"), nullable=False, index=True)
-    site_id = Column(Integer, ForeignKey("site.id"), nullable=False, index=True)
     vehicle_id = Column(Integer, ForeignKey("vehicle.id"), nullable=False, index=True)
     inspector_id = Column(Integer, ForeignKey("inspector.id"), nullable=False)
     certified_by_id = Column(Integer, ForeignKey("ab_user.id"))
@@ -158,7 +152,7 @@ class Certificate(TimestampMixin, Model):
         return f"{self.chassis_number} ({self.inspection_date})"
 
 
-class OssRequest(TimestampMixin, Model):
+class OssRequest(SiteOwnedMixin, TimestampMixin, Model):
     """The OSS申請依頼データ sent to AINAS with an OSS certificate."""
 
     __label__ = "OSS申請依頼"
@@ -172,8 +166,6 @@ class OssRequest(TimestampMixin, Model):
     )
 
     id = Column(Integer, primary_key=True)
-    business_id = Column(Integer, ForeignKey("business.id"), nullable=False, index=True)
-    site_id = Column(Integer, ForeignKey("site.id"), nullable=False, index=True)
     certificate_id = Column(Integer, ForeignKey("certificate.id"), nullable=False)
     status = Column(String(30), nullable=False, default="queued")
     payload = Column(JSON, nullable=False)
@@ -190,7 +182,7 @@ class OssRequest(TimestampMixin, Model):
     certificate = relationship("Certificate", back_populates="oss_request")
 
 
-class CertificateEvent(Model):
+class CertificateEvent(SiteOwnedMixin, Model):
     """One step in a certificate's life (a call to AIRAS/AINAS, a wait, a status change)."""
 
     __label__ = "保適証の送信履歴"
@@ -199,8 +191,6 @@ class CertificateEvent(Model):
     __audited__ = True
 
     id = Column(Integer, primary_key=True)
-    business_id = Column(Integer, ForeignKey("business.id"), nullable=False, index=True)
-    site_id = Column(Integer, ForeignKey("site.id"), nullable=False, index=True)
     certificate_id = Column(Integer, ForeignKey("certificate.id"), nullable=False, index=True)
     occurred_at = Column(DateTime, nullable=False)
     system = Column(String(10), nullable=False)  # keizoku, airas, ainas
@@ -213,7 +203,7 @@ class CertificateEvent(Model):
     success = Column(Boolean, nullable=False, default=True)
 
 
-class PrinterOffset(TimestampMixin, Model):
+class PrinterOffset(SiteOwnedMixin, TimestampMixin, Model):
     """How far a site's printer shifts the OCR sheet and 納付書 fields (mm, + is right/down)."""
 
     __label__ = "プリンター位置補正"
@@ -223,8 +213,6 @@ class PrinterOffset(TimestampMixin, Model):
     __table_args__ = (UniqueConstraint("site_id", name="uq_printer_offset_site"),)
 
     id = Column(Integer, primary_key=True)
-    business_id = Column(Integer, ForeignKey("business.id"), nullable=False, index=True)
-    site_id = Column(Integer, ForeignKey("site.id"), nullable=False, index=True)
     offset_x_mm = Column(Float, nullable=False, default=0.0)
     offset_y_mm = Column(Float, nullable=False, default=0.0)
 

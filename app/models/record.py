@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from app.models.base import TimestampMixin
+from app.models.base import SiteOwnedMixin, TimestampMixin
 
 RECORD_KINDS = {"designated": "指定整備記録簿", "periodic": "定期点検整備記録簿"}
 RECORD_STATUSES = {"draft": "作成中", "signed": "署名済", "output": "出力済"}
@@ -35,7 +35,7 @@ RECORD_FORMS = {"beppyo3": "別表3", "beppyo4": "別表4", "beppyo5": "別表5"
 PRINT_BATCH_STATUSES = {"queued": "待機中", "running": "印刷中", "done": "完了", "failed": "失敗"}
 
 
-class Record(TimestampMixin, Model):
+class Record(SiteOwnedMixin, TimestampMixin, Model):
     __label__ = "記録簿"
     __tablename__ = "record"
     __tenant_scope__ = "site"
@@ -59,8 +59,6 @@ class Record(TimestampMixin, Model):
     )
 
     id = Column(Integer, primary_key=True)
-    business_id = Column(Integer, ForeignKey("business.id"), nullable=False, index=True)
-    site_id = Column(Integer, ForeignKey("site.id"), nullable=False, index=True)
     kind = Column(String(20), nullable=False)
     form = Column(String(10), nullable=False)
     interval_months = Column(Integer, nullable=False)
@@ -126,7 +124,7 @@ class Record(TimestampMixin, Model):
         return f"{self.registration_number or ''} {self.inspection_date}"
 
 
-class PartsPattern(TimestampMixin, Model):
+class PartsPattern(SiteOwnedMixin, TimestampMixin, Model):
     """A site's preset of replaced parts (パターン設定), added to a record in one tap."""
 
     __label__ = "交換部品のパターン"
@@ -135,8 +133,6 @@ class PartsPattern(TimestampMixin, Model):
     __audited__ = True
 
     id = Column(Integer, primary_key=True)
-    business_id = Column(Integer, ForeignKey("business.id"), nullable=False, index=True)
-    site_id = Column(Integer, ForeignKey("site.id"), nullable=False, index=True)
     name = Column(String(100), nullable=False)
     position = Column(Integer, nullable=False, default=0)
 
@@ -148,15 +144,13 @@ class PartsPattern(TimestampMixin, Model):
         return self.name
 
 
-class PartsPatternItem(Model):
+class PartsPatternItem(SiteOwnedMixin, Model):
     __label__ = "交換部品のパターンの部品"
     __tablename__ = "parts_pattern_item"
     __tenant_scope__ = "site"
     __audited__ = True
 
     id = Column(Integer, primary_key=True)
-    business_id = Column(Integer, ForeignKey("business.id"), nullable=False, index=True)
-    site_id = Column(Integer, ForeignKey("site.id"), nullable=False, index=True)
     pattern_id = Column(Integer, ForeignKey("parts_pattern.id", ondelete="CASCADE"),
                         nullable=False, index=True)
     position = Column(Integer, nullable=False, default=0)
@@ -189,7 +183,7 @@ class TesterProfile(TimestampMixin, Model):
         return f"{self.maker} {self.name}"
 
 
-class PrintBatch(TimestampMixin, Model):
+class PrintBatch(SiteOwnedMixin, TimestampMixin, Model):
     """Many records printed as one PDF in the background, with progress."""
 
     __label__ = "まとめて印刷"
@@ -204,8 +198,6 @@ class PrintBatch(TimestampMixin, Model):
     )
 
     id = Column(Integer, primary_key=True)
-    business_id = Column(Integer, ForeignKey("business.id"), nullable=False, index=True)
-    site_id = Column(Integer, ForeignKey("site.id"), nullable=False, index=True)
     requested_by_id = Column(Integer)  # ab_user.id; no FK so the batch outlives the user
     copy = Column(String(10), nullable=False, default="shop")
     record_ids = Column(JSON, nullable=False)

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from app.models.base import TimestampMixin
+from app.models.base import SiteOwnedMixin, TimestampMixin
 
 NOTICE_KINDS = {"maintenance": "メンテナンス", "law": "法令改正", "other": "その他"}
 # Outside systems a notice can report as down (names as in app/integrations/base.py).
@@ -93,7 +93,7 @@ class Notice(TimestampMixin, Model):
         return self.title
 
 
-class Inquiry(TimestampMixin, Model):
+class Inquiry(SiteOwnedMixin, TimestampMixin, Model):
     """One contact with a shop (問い合わせ), from the app, the phone or the mail."""
 
     __label__ = "問い合わせ"
@@ -107,8 +107,6 @@ class Inquiry(TimestampMixin, Model):
     )
 
     id = Column(Integer, primary_key=True)
-    business_id = Column(Integer, ForeignKey("business.id"), nullable=False, index=True)
-    site_id = Column(Integer, ForeignKey("site.id"), nullable=False, index=True)
     channel = Column(String(20), nullable=False, default="app")
     topic = Column(String(20), nullable=False, default="other")
     subject = Column(String(200), nullable=False)

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from app.models.base import TimestampMixin
+from app.models.base import SiteOwnedMixin, TimestampMixin
 
 
 class Business(TimestampMixin, Model):
@@ -109,23 +109,19 @@ class SiteStaffMixin(TimestampMixin):
         return self.name
 
 
-class Inspector(SiteStaffMixin, Model):
+class Inspector(SiteOwnedMixin, SiteStaffMixin, Model):
     __label__ = "検査員"
     __tablename__ = "inspector"
     __table_args__ = (UniqueConstraint("site_id", "inspector_code", name="uq_inspector_site_code"),)
 
-    business_id = Column(Integer, ForeignKey("business.id"), nullable=False, index=True)
-    site_id = Column(Integer, ForeignKey("site.id"), nullable=False, index=True)
     inspector_code = Column(String(8), nullable=False)  # 8 digits, zero-padded
 
     site = relationship("Site", back_populates="inspectors")
 
 
-class ChiefMechanic(SiteStaffMixin, Model):
+class ChiefMechanic(SiteOwnedMixin, SiteStaffMixin, Model):
     __label__ = "整備主任者"
     __tablename__ = "chief_mechanic"
 
-    business_id = Column(Integer, ForeignKey("business.id"), nullable=False, index=True)
-    site_id = Column(Integer, ForeignKey("site.id"), nullable=False, index=True)
 
     site = relationship("Site", back_populates="chief_mechanics")
