@@ -64,6 +64,16 @@ def _sites(tenant):
     return db.session.scalars(scope(select(Site), Site, tenant).order_by(Site.id)).all()
 
 
+def _records_sites(tenant):
+    """The tenant's sites where the association switched the records menu on."""
+    return [s for s in _sites(tenant) if s.records_enabled]
+
+
+def _no_records_sites(view):
+    return view.render_template("records/disabled.html", site=None, sites=[],
+                                message=DISABLED_MESSAGE)
+
+
 def _disabled(view, site=None):
     response = make_response(view.render_template("records/disabled.html", site=site,
                                                   message=DISABLED_MESSAGE), 403)
@@ -143,10 +153,9 @@ class RecordView(BaseView):
     @has_access
     def add(self):
         tenant = _tenant()
-        sites = [s for s in _sites(tenant) if s.records_enabled]
+        sites = _records_sites(tenant)
         if not sites:
-            return self.render_template("records/disabled.html", site=None, sites=[],
-                                        message=DISABLED_MESSAGE)
+            return _no_records_sites(self)
         values = request.form.to_dict() if request.method == "POST" else {
             "site_id": request.args.get("site", sites[0].id), "kind": "designated",
             "form": "beppyo6", "interval_months": "24",
@@ -364,10 +373,9 @@ class PartsPatternView(BaseView):
     @has_access
     def list(self):
         tenant = _tenant()
-        sites = [s for s in _sites(tenant) if s.records_enabled]
+        sites = _records_sites(tenant)
         if not sites:
-            return self.render_template("records/disabled.html", site=None, sites=[],
-                                        message=DISABLED_MESSAGE)
+            return _no_records_sites(self)
         patterns = db.session.scalars(scope(select(PartsPattern), PartsPattern, tenant).where(
             PartsPattern.site_id.in_([s.id for s in sites])).order_by(
             PartsPattern.site_id, PartsPattern.position, PartsPattern.id)).all()
@@ -378,7 +386,7 @@ class PartsPatternView(BaseView):
 
     def _save(self, pattern=None):
         tenant = _tenant()
-        sites = [s for s in _sites(tenant) if s.records_enabled]
+        sites = _records_sites(tenant)
         values = request.form.to_dict() if request.method == "POST" else {
             "site_id": pattern.site_id if pattern else (sites[0].id if sites else ""),
             "name": pattern.name if pattern else "",
@@ -430,10 +438,9 @@ class PrintBatchView(BaseView):
     @has_access
     def list(self):
         tenant = _tenant()
-        sites = [s for s in _sites(tenant) if s.records_enabled]
+        sites = _records_sites(tenant)
         if not sites:
-            return self.render_template("records/disabled.html", site=None, sites=[],
-                                        message=DISABLED_MESSAGE)
+            return _no_records_sites(self)
         chosen = request.args.get("site", type=int)
         site = next((s for s in sites if s.id == chosen), sites[0])
         printable = db.session.scalars(scope(select(Record), Record, tenant).where(
