@@ -3,7 +3,7 @@ scale shop user's lists showing only their own business's rows."""
 import re
 from collections import Counter
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.commands.scale_data import (
     BULK_TABLES,
@@ -132,8 +132,40 @@ def test_association_search_finds_across_businesses(app, tenants, browser):
     serial = chassis.split("-")[1]
     page = browser.get(f"/association/search/?chassis={serial}").get_data(as_text=True)
     assert chassis in page
-    page = browser.get("/association/search/?plate=12").get_data(as_text=True)
+    page = browser.get("/association/search/?plate=品").get_data(as_text=True)
     assert "3文字以上" in page
+
+
+def test_plate_searches_by_serial_or_whole_plate(app, tenants, browser):
+    """A plate's serial alone (typed any way) or the whole plate finds it, across businesses
+    for the association and within the business for a shop."""
+    from app.extensions import db
+    from app.models.certificate import Certificate
+
+    _load(app)
+    with app.app_context():
+        cert = db.session.scalar(select(Certificate).where(Certificate.registration_number.like("%-%"))
+                                 .order_by(Certificate.id.desc()).limit(1))
+        plate, serial = cert.registration_number, cert.plate_serial
+        same_serial = set(db.session.scalars(select(Certificate.chassis_number).where(
+            Certificate.plate_serial == serial)))
+        other_plates = set(db.session.scalars(select(Certificate.chassis_number).where(
+            Certificate.plate_serial == serial, Certificate.registration_number != plate)))
+        owner = db.session.scalar(text("SELECT username FROM ab_user WHERE business_id = :b "
+                                       "AND username LIKE '%-manager'"), {"b": cert.business_id})
+    assert plate.endswith(f"{serial[:-2]}-{serial[-2:]}") and len(same_serial) > 1
+    browser.login("assoc-staff")
+    for typed in (plate.split(" ")[-1], serial, "".join(chr(ord(c) + 0xFEE0) for c in serial)):
+        page = browser.get("/association/search/", query_string={"plate": typed}).get_data(as_text=True)
+        assert cert.chassis_number in page and "該当しました" in page, typed
+        assert sum(chassis in page for chassis in same_serial) > 1
+    page = browser.get("/association/search/", query_string={"plate": plate}).get_data(as_text=True)
+    assert cert.chassis_number in page
+    assert other_plates and not any(chassis in page for chassis in other_plates)
+    browser.logout()
+    browser.login(owner, SCALE_PASSWORD)
+    page = browser.get("/certificates/list/", query_string={"plate": serial}).get_data(as_text=True)
+    assert cert.chassis_number in page
 
 
 def test_scale_refuses_a_database_with_data(app):

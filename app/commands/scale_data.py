@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, inspect, select, text
 
+from app.domain import plates
 from app.domain.corporate_number import check_digit
 from app.domain.inspection_forms import applicable_checks, encode_results, validate_result
 from app.extensions import db
@@ -502,8 +503,9 @@ class Generator:
             owner = _person(rng)[0] if rng.random() < 0.75 else (
                 f"株式会社{_pick(rng, BUSINESS_CORE)[0]}{rng.choice(('商事', '運輸', '建設', '物産', '工務店'))}")
             address = f"{region[0]}{_pick(rng, region[1])}{_pick(rng, CHOME)}"
-            vehicles.append(dict(id=vid, car=car, chassis=chassis, plate=plate,
-                                 plate_text=" ".join(plate.values()), first=first.strftime("%Y-%m"),
+            plate_text = " ".join(plate.values())
+            vehicles.append(dict(id=vid, car=car, chassis=chassis, plate=plate, plate_text=plate_text,
+                                 plate_keys=_plate_keys(plate_text), first=first.strftime("%Y-%m"),
                                  owner=owner, address=address,
                                  odometer=rng.randint(3_000, 120_000)))
         # Each certificate takes a vehicle; the returning ones a year after their first visit.
@@ -573,7 +575,7 @@ class Generator:
                 dt.datetime.combine(day, dt.time(23, 0)) if status in ("queued", "sent") else None,
                 issued_at if sent else None,
                 issued_at + dt.timedelta(minutes=rng.randint(1, 30)) if linked else None,
-                issued_at, issued_at + dt.timedelta(minutes=40)))
+                issued_at, issued_at + dt.timedelta(minutes=40), *vehicle["plate_keys"]))
             if linked:
                 out["billable_event"].append((ids["billable_event"], b, sid, "certificate", cid,
                                               issued_at + dt.timedelta(minutes=5)))
@@ -630,7 +632,7 @@ class Generator:
                 signed_at if kind == "designated" and status != "draft" else None,
                 _pick(rng, chief_ids) if status != "draft" else None,
                 signed_at if status != "draft" else None, status, 1, None, True, output_at,
-                signed_at - dt.timedelta(hours=1), output_at or signed_at))
+                signed_at - dt.timedelta(hours=1), output_at or signed_at, *vehicle["plate_keys"]))
             if status == "output":
                 out["billable_event"].append((ids["billable_event"], b, sid, "record", rid, output_at))
                 ids["billable_event"] += 1
@@ -643,9 +645,15 @@ class Generator:
         plate = [_pick(rng, region[3]), plate_class, _pick(rng, PLATE_KANA_PRIVATE),
                  f"{number // 100}-{number % 100:02d}"]
         return dict(car=car, chassis=f"{car[2]}-{serial:07d}", plate_text=" ".join(plate),
+                    plate_keys=_plate_keys(" ".join(plate)),
                     first=(self.end - dt.timedelta(days=rng.randint(400, 4000))).strftime("%Y-%m"),
                     owner=_person(rng)[0], address=f"{region[0]}{_pick(rng, region[1])}{_pick(rng, CHOME)}",
                     odometer=rng.randint(3_000, 120_000))
+
+
+def _plate_keys(plate_text):
+    """plate_key and plate_serial as the models keep them (app/models/base.py PlateSearchMixin)."""
+    return plates.plate_key(plate_text), plates.plate_serial(plate_text)
 
 
 CERTIFICATE_COLUMNS = (
@@ -654,7 +662,7 @@ CERTIFICATE_COLUMNS = (
     "odometer_km", "validity_years", "new_expiry_date", "certificate_valid_until",
     "last_application_date", "weight_tax_yen", "inspection_fee_yen", "details", "payload",
     "idempotency_key", "airas_id", "issue_number", "airas_status", "reason_code", "reason", "attempts",
-    "next_attempt_at", "sent_at", "linked_at", "created_at", "updated_at")
+    "next_attempt_at", "sent_at", "linked_at", "created_at", "updated_at", "plate_key", "plate_serial")
 VEHICLE_COLUMNS = ("id", "business_id", "site_id", "chassis_number", "vehicle_kind",
                    "registration_number", "model", "first_registration", "last_odometer_km",
                    "last_inspection_date", "created_at", "updated_at")
@@ -665,7 +673,7 @@ RECORD_COLUMNS = (
     "results", "measurements", "tester_values", "replaced_parts", "work_summary", "completion_date",
     "certificate_number", "inspector_id", "inspector_signed_at", "chief_mechanic_id",
     "chief_mechanic_signed_at", "status", "version", "previous_version_id", "is_current", "output_at",
-    "created_at", "updated_at")
+    "created_at", "updated_at", "plate_key", "plate_serial")
 BILLABLE_COLUMNS = ("id", "business_id", "site_id", "kind", "object_id", "occurred_at")
 ID_TABLES = ("business", "site", "inspector", "chief_mechanic", "ab_user", "ab_user_role",
              "vehicle", "certificate", "record", "billable_event")

@@ -1,7 +1,8 @@
 """Shared column helpers."""
-from sqlalchemy import Column, DateTime, ForeignKey, Integer
-from sqlalchemy.orm import declared_attr
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import declared_attr, validates
 
+from app.domain import plates
 from app.timeutil import utcnow_naive
 
 
@@ -24,3 +25,22 @@ class SiteOwnedMixin:
     @declared_attr
     def site_id(cls):
         return Column(Integer, ForeignKey("site.id"), nullable=False, index=True)
+
+
+class PlateSearchMixin:
+    """The search keys of ``registration_number`` (app/domain/plates.py), kept in step with it
+    whenever it is set; bulk loaders write them with ``plates.plate_key``/``plate_serial``."""
+
+    plate_key = Column(String(plates.KEY_LENGTH))
+    plate_serial = Column(String(plates.SERIAL_LENGTH))
+
+    @validates("registration_number")
+    def _keep_plate_keys(self, _key, value):
+        self.plate_key = plates.plate_key(value)
+        self.plate_serial = plates.plate_serial(value)
+        return value
+
+    @classmethod
+    def plate_matches(cls, text):
+        """The condition for rows whose plate matches what was typed, or None."""
+        return plates.criterion(cls.plate_key, cls.plate_serial, text)

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from app.models.base import SiteOwnedMixin, TimestampMixin
+from app.models.base import PlateSearchMixin, SiteOwnedMixin, TimestampMixin
 
 CERTIFICATE_STATUSES = ("draft", "queued", "sent", "linked", "reported", "completed",
                         "rejected", "failed", "deleted")
@@ -78,7 +78,7 @@ class CertificateDraft(SiteOwnedMixin, TimestampMixin, Model):
     site = relationship("Site")
 
 
-class Certificate(SiteOwnedMixin, TimestampMixin, Model):
+class Certificate(PlateSearchMixin, SiteOwnedMixin, TimestampMixin, Model):
     """An electronic 保安基準適合証 as we hold it, and where it is at AIRAS."""
 
     __label__ = "保適証"
@@ -96,8 +96,11 @@ class Certificate(SiteOwnedMixin, TimestampMixin, Model):
         Index("ix_certificate_site_date", "site_id", "inspection_date", "id"),
         Index("ix_certificate_updated_at", "updated_at"),
         Index("ix_certificate_status_updated", "status", "updated_at"),
-        Index("ix_certificate_plate_trgm", "registration_number", postgresql_using="gin",
-              postgresql_ops={"registration_number": "gin_trgm_ops"}),
+        # Plate searches by serial or whole plate, newest first (migration 0009_plate_keys).
+        Index("ix_certificate_plate_serial", "plate_serial", "inspection_date", "id"),
+        Index("ix_certificate_plate_key", "plate_key", "inspection_date", "id"),
+        Index("ix_certificate_plate_trgm", "plate_key", postgresql_using="gin",
+              postgresql_ops={"plate_key": "gin_trgm_ops"}),
         Index("ix_certificate_chassis_trgm", "chassis_number", postgresql_using="gin",
               postgresql_ops={"chassis_number": "gin_trgm_ops"}),
     )

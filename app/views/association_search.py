@@ -2,9 +2,10 @@
 (登録番号・車両番号) and 車台番号, for the support desk on the phone with a shop.
 
 Association roles only (ROLE_PERMISSIONS below); shop users never hold its permission, and
-it shows no row to anyone else. The match is found first through the trigram indexes of
-migration 0008 (at most ``MATCH_CAP`` ids and dates per table, one scan), then only the newest
-``SHOWN`` rows are loaded: the work is bounded whatever the table size.
+it shows no row to anyone else. The match is found first through the indexes (a plate's serial
+or a whole plate: the b-tree indexes of migration 0009; part of a plate or a 車台番号: the
+trigram indexes), at most ``MATCH_CAP`` ids and dates per table in one scan; then only the
+newest ``SHOWN`` rows are loaded: the work is bounded whatever the table size.
 """
 from flask import request
 from flask_appbuilder import BaseView, expose, has_access
@@ -13,10 +14,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.certificate import Certificate
 from app.models.record import RECORD_KINDS, RECORD_STATUSES, Record
+from app.domain import plates
 from app.models.tenancy import Business, Site
 from app.services import certificates as svc
 
-MIN_LENGTH = 3  # trigram search needs three characters
+MIN_LENGTH = plates.MIN_PARTIAL  # trigram search needs three characters
 MATCH_CAP = 5000
 SHOWN = 100
 
@@ -34,7 +36,7 @@ def _matches(model, plate, chassis):
     SHOWN of them are then loaded with their site and business."""
     matched = select(model.id, model.inspection_date)
     if plate:
-        matched = matched.where(model.registration_number.contains(plate, autoescape=True))
+        matched = matched.where(model.plate_matches(plate))
     if chassis:
         matched = matched.where(model.chassis_number.contains(chassis, autoescape=True))
     found = db.session.execute(matched.limit(MATCH_CAP + 1)).all()
@@ -59,9 +61,9 @@ class AssociationSearchView(BaseView):
         errors, certificates, records = [], None, None
         counts = {}
         if plate or chassis:
-            if any(0 < len(term) < MIN_LENGTH for term in (plate, chassis)):
-                errors.append(f"登録番号・車台番号は{MIN_LENGTH}文字以上で検索してください"
-                              "(例: 登録番号 12-34、車台番号の下7桁)。")
+            if plates.search_kind(plate) == "too_short" or 0 < len(chassis) < MIN_LENGTH:
+                errors.append(f"登録番号は一連指定番号(例: 12-34)か{MIN_LENGTH}文字以上、"
+                              f"車台番号は{MIN_LENGTH}文字以上(例: 下7桁)で検索してください。")
             else:
                 certificates, counts["certificates"] = _matches(Certificate, plate, chassis)
                 records, counts["records"] = _matches(Record, plate, chassis)

@@ -227,8 +227,9 @@ def _site_arg(tenant):
 
 def _filters(query, args):
     """Search by plate, 車台番号, inspection date range and status."""
-    if args.get("plate"):
-        query = query.where(Certificate.registration_number.contains(args["plate"].strip()))
+    plate = Certificate.plate_matches(args.get("plate"))
+    if plate is not None:
+        query = query.where(plate)
     if args.get("chassis"):
         query = query.where(Certificate.chassis_number.contains(svc.normalise_chassis(args["chassis"])))
     for name, op in (("date_from", "__ge__"), ("date_to", "__le__")):

@@ -22,7 +22,7 @@ from flask import (
 )
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from wtforms import TextAreaField
 from wtforms.validators import ValidationError
 
@@ -140,9 +140,9 @@ class RecordView(BaseView):
         words = (request.args.get("q") or "").strip()
         if words:
             like = f"%{words}%"
-            query = query.where(Record.registration_number.like(like)
-                                | Record.chassis_number.like(like)
-                                | Record.customer_name.like(like))
+            matches = [Record.chassis_number.like(like), Record.customer_name.like(like)]
+            plate = Record.plate_matches(words)
+            query = query.where(or_(*matches, *([plate] if plate is not None else [])))
         rows = db.session.scalars(query.order_by(Record.inspection_date.desc(), Record.id.desc())
                                   .limit(200)).all()
         return self.render_template("records/list.html", site=site, sites=enabled, records=rows,
