@@ -228,6 +228,14 @@ def test_a_month_that_has_not_ended_cannot_be_closed(app, db_session, world):
         BillingMonth.year_month == "2026-11")) == 0
 
 
+def give_bank_accounts(session, account_number="1234567"):
+    """Every business gets a usable bank account, so each invoice is in the debit file."""
+    for business in session.scalars(select(Business)):
+        business.bank_code, business.branch_code, business.account_type = "0001", "001", "1"
+        business.account_number, business.account_holder_kana = account_number, "ｼﾞｷﾞﾖｳｼﾔ"
+    session.commit()
+
+
 def wipe_billing(session):
     session.execute(delete(DebitFile))
     session.execute(delete(InvoiceLine))
@@ -238,10 +246,7 @@ def wipe_billing(session):
 
 def test_interrupted_closing_reruns_to_the_same_rows_and_bytes(app, db_session, world, monkeypatch):
     world.fill(5, jst(2026, 10, 1), jst(2026, 11, 1), per_site=12)
-    for business in db_session.scalars(select(Business)):
-        business.bank_code, business.branch_code, business.account_type = "0001", "001", "1"
-        business.account_number, business.account_holder_kana = "1234567", "ｼﾞｷﾞﾖｳｼﾔ"
-    db_session.commit()
+    give_bank_accounts(db_session)
     billing.close_month(db_session, 2026, 10, price_table=TABLE)
     uninterrupted = snapshot(db_session, "2026-10")
     uninterrupted_file = billing.produce_debit_file(db_session, 2026, 10).debit_file.content
@@ -279,10 +284,7 @@ def test_interrupted_closing_reruns_to_the_same_rows_and_bytes(app, db_session, 
 
 def test_reopen_is_audited_and_refused_after_the_debit_file(app, db_session, world):
     world.fill(6, jst(2026, 10, 1), jst(2026, 11, 1), per_site=5)
-    for business in db_session.scalars(select(Business)):
-        business.bank_code, business.branch_code, business.account_type = "0001", "001", "1"
-        business.account_number, business.account_holder_kana = "7654321", "ｼﾞｷﾞﾖｳｼﾔ"
-    db_session.commit()
+    give_bank_accounts(db_session, account_number="7654321")
     billing.close_month(db_session, 2026, 10, price_table=TABLE)
     closed = snapshot(db_session, "2026-10")
 

@@ -87,6 +87,10 @@ class Invoice(Model):
     # Per tax rate: [{"tax_rate": "0.10", "tax_included": true, "subtotal_yen", "net_yen",
     # "tax_yen", "gross_yen"}], the 適格請求書 items 4 and 5.
     rate_totals = Column(JSON, nullable=False)
+    # The bank's 振替結果コード for this invoice's debit ("0" 振替済, anything else 振替不能;
+    # app/reports/zengin_result.py names them), None until the result file is imported.
+    debit_result_code = Column(String(1))
+    debit_result_imported_at = Column(DateTime)  # UTC
 
     billing_month = relationship("BillingMonth", back_populates="invoices")
     business = relationship("Business")
@@ -132,7 +136,7 @@ class DebitFile(Model):
     __label__ = "口座振替データ"
     __tablename__ = "debit_file"
     __audited__ = True
-    __audit_exclude__ = ("content",)  # bytes; the sha256 identifies them in the log
+    __audit_exclude__ = ("content", "result_content")  # bytes; the sha256s identify them
     __table_args__ = (UniqueConstraint("billing_month_id", name="uq_debit_file_month"),)
 
     id = Column(Integer, primary_key=True)
@@ -145,6 +149,10 @@ class DebitFile(Model):
     # Invoices left out (no valid bank account): [{"invoice_number", "recipient", "problem"}].
     problems = Column(JSON, nullable=False)
     produced_at = Column(DateTime, nullable=False)  # UTC
+    # The bank's 振替結果データ, byte for byte, as first imported (a re-import changes nothing).
+    result_content = Column(LargeBinary)
+    result_sha256 = Column(String(64))
+    result_imported_at = Column(DateTime)  # UTC
 
     billing_month = relationship("BillingMonth")
 

@@ -137,7 +137,7 @@ RECORD_NAMES = {
 }
 
 
-def _field(layout, label) -> Field:
+def layout_field(layout, label) -> Field:
     return next(f for f in layout if f.label == label)
 
 
@@ -190,17 +190,17 @@ def validate_record(record: bytes) -> list[str]:
 
     problems = []
     for field in layout:
-        problems += _field_problems(field, field.slice(record))
+        problems += field_problems(field, field.slice(record))
     if record_type == "1":
-        problems += _debit_date_problems(_field(HEADER_LAYOUT, "引落日").slice(record))
+        problems += _debit_date_problems(layout_field(HEADER_LAYOUT, "引落日").slice(record))
     if record_type == "2":
-        amount = _field(DATA_LAYOUT, "引落金額").slice(record)
+        amount = layout_field(DATA_LAYOUT, "引落金額").slice(record)
         if amount.isdigit() and int(amount) == 0:
             problems.append("引落金額が0円です。0円の請求は口座振替データに含めないでください。")
     return problems
 
 
-def _field_problems(field: Field, raw: bytes) -> list[str]:
+def field_problems(field: Field, raw: bytes) -> list[str]:
     where = f"{field.label}（{field.start}〜{field.end}バイト目）"
     if field.kind == "S":
         if raw.strip(b" "):
@@ -587,7 +587,7 @@ def build_debit_file(
             RecordProblem(2, RECORD_NAMES["2"], ("引落の対象がありません。データ・レコードが1件以上必要です。",))
         )
     if not record_problems:
-        record_problems = _structure_problems(records)
+        record_problems = structure_problems(records)
     if record_problems:
         raise DebitFileError(record_problems)
     return b"".join(r + separator for r in records)
@@ -600,7 +600,7 @@ def _record_problem(number: int, text: str, problems: list[str], customer: str |
     return RecordProblem(number, RECORD_NAMES.get(record_type, "レコード"), tuple(problems), customer)
 
 
-def _structure_problems(records: list[bytes]) -> list[RecordProblem]:
+def structure_problems(records: list[bytes]) -> list[RecordProblem]:
     """Order of the records and the trailer's totals against the data records (§1.4)."""
     problems = []
     types = "".join(chr(r[0]) for r in records)
@@ -611,9 +611,9 @@ def _structure_problems(records: list[bytes]) -> list[RecordProblem]:
         return problems
     data = records[1:-2]
     trailer = records[-2]
-    count = int(_field(TRAILER_LAYOUT, "合計件数").slice(trailer))
-    total = int(_field(TRAILER_LAYOUT, "合計金額").slice(trailer))
-    amounts = sum(int(_field(DATA_LAYOUT, "引落金額").slice(r)) for r in data)
+    count = int(layout_field(TRAILER_LAYOUT, "合計件数").slice(trailer))
+    total = int(layout_field(TRAILER_LAYOUT, "合計金額").slice(trailer))
+    amounts = sum(int(layout_field(DATA_LAYOUT, "引落金額").slice(r)) for r in data)
     messages = []
     if count != len(data):
         messages.append(f"合計件数 {count} がデータ・レコードの件数 {len(data)} と一致しません。")
@@ -644,7 +644,7 @@ def validate_file(content: bytes) -> list[str]:
             text = record.decode(ENCODING, errors="replace")
             record_problems.append(_record_problem(number, text, problems))
     if not record_problems:
-        record_problems = _structure_problems(records)
+        record_problems = structure_problems(records)
     return [p.message() for p in record_problems]
 
 

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models.invoice import BillingMonth, DebitFile, Invoice
 from app.models.tenancy import Business
 from app.reports.billing_csv import CsvEncodingError
-from app.services import billing
+from app.services import billing, debit_results
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import today as today_jst
 from app.views.base import display_value
@@ -65,7 +65,8 @@ def _month_or_404(label):
 
 
 class BillingViewMixin:
-    template_helpers = {"yen": _yen, "show": display_value, "kind_labels": KIND_LABELS}
+    template_helpers = {"yen": _yen, "show": display_value, "kind_labels": KIND_LABELS,
+                        "debit_outcome": debit_results.outcome_label}
 
     def render(self, template, **context):
         return self.render_template(template, **self.template_helpers, **context)
@@ -81,7 +82,7 @@ class BillingAdminView(BillingViewMixin, BaseView):
         "months": "read", "month": "read", "invoice": "read", "businesses": "read",
         "business_history": "read", "invoice_pdf": "download", "invoice_csv": "download",
         "debit_file": "download", "close": "close", "reopen": "reopen",
-        "produce_debit_file": "produce",
+        "produce_debit_file": "produce", "import_debit_result": "import_result",
     }
 
     @expose("/months/")
@@ -118,8 +119,13 @@ class BillingAdminView(BillingViewMixin, BaseView):
         row = _month_or_404(month)
         debit_file = db.session.scalars(select(DebitFile).where(
             DebitFile.billing_month_id == row.id)).first()
+        summary = None
+        if debit_file is not None and debit_file.result_imported_at is not None:
+            summary = debit_results.result_summary(row.invoices)
+        can_import = self.appbuilder.sm.has_access("can_import_result", self.class_permission_name)
         return self.render("billing/month.html", month=row, invoices=row.invoices,
-                           debit_file=debit_file, title=f"{row.year_month} の請求")
+                           debit_file=debit_file, summary=summary, can_import=can_import,
+                           title=f"{row.year_month} の請求")
 
     @expose("/months/<month>/reopen", methods=["POST"])
     @has_access
@@ -153,6 +159,33 @@ class BillingAdminView(BillingViewMixin, BaseView):
                   "含めていません。一覧を確認し、別の方法で請求してください。", "warning")
         else:
             flash("口座振替データを作成しました。ダウンロードして銀行に送信してください。", "success")
+        return redirect(url_for(".month", month=month))
+
+    @expose("/months/<month>/debit-result", methods=["POST"])
+    @has_access
+    def import_debit_result(self, month):
+        row = _month_or_404(month)
+        upload = request.files.get("result_file")
+        if upload is None or not upload.filename:
+            flash("銀行から受け取った振替結果データのファイルを選んでください。", "danger")
+            return redirect(url_for(".month", month=month))
+        content = upload.read(debit_results.MAX_RESULT_FILE_BYTES + 1)
+        try:
+            result = debit_results.import_debit_results(
+                db.session, *billing.parse_month(row.year_month), content)
+        except billing.BillingError as error:
+            flash(str(error), "danger")
+            return redirect(url_for(".month", month=month))
+        totals = (f"振替済 {result.paid_count}件 {_yen(result.paid_yen)}円、"
+                  f"振替不能 {result.unpaid_count}件 {_yen(result.unpaid_yen)}円")
+        if result.changed:
+            flash(f"振替結果を取り込みました（{totals}）。振替不能の請求は一覧で確認してください。", "success")
+        else:
+            flash(f"この振替結果は取込み済みです。内容は変わっていません（{totals}）。", "info")
+        if result.unknown_codes:
+            codes = "・".join(result.unknown_codes)
+            flash(f"意味の登録されていない振替結果コード（{codes}）があります。"
+                  "「その他」として取り込みました。銀行に意味を確認してください。", "warning")
         return redirect(url_for(".month", month=month))
 
     @expose("/months/<month>/debit-file", methods=["GET"])
@@ -253,7 +286,7 @@ class ShopBillingView(BillingViewMixin, BaseView):
                                      "ShopBillingView.invoice")
 
 
-ADMIN = ("can_read", "can_download", "can_close", "can_reopen", "can_produce")
+ADMIN = ("can_read", "can_download", "can_close", "can_reopen", "can_produce", "can_import_result")
 ROLE_PERMISSIONS = {
     "association_admin": {"BillingAdminView": ADMIN},
     "association_staff": {"BillingAdminView": ("can_read", "can_download")},
