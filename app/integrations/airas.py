@@ -61,8 +61,30 @@ class AirasClient(OutsideSystemClient):
         return self._certificate_result(body, response)
 
     def delete_certificate(self, airas_id: str) -> dict:
-        """削除 at AIRAS (a new 保適証 afterwards costs AIRAS's fee again)."""
+        """削除 at AIRAS (a new 保適証 afterwards costs AIRAS's fee again).
+
+        Deleting a 保適証 already deleted answers the deleted record (replayed), so a retry
+        after a lost answer succeeds.
+        """
         body, response = self._request("DELETE", f"/v1/certificates/{quote(airas_id, safe='')}")
+        return self._certificate_result(body, response)
+
+    def pull_back_certificate(self, airas_id: str) -> dict:
+        """引戻し: AIRAS puts the 保適証 back to 作成中 so that it can be corrected.
+
+        Calling it again for a 保適証 already pulled back answers the same record (replayed).
+        """
+        body, response = self._request("POST", f"/v1/certificates/{quote(airas_id, safe='')}/pullback")
+        return self._certificate_result(body, response)
+
+    def resubmit_certificate(self, airas_id: str, payload: dict, idempotency_key: str) -> dict:
+        """Register the corrected 保適証 again under its 交付番号 (after 引戻し).
+
+        Each correction needs its own key: the key of the first 登録 or of an earlier correction
+        with another body is an IDEMPOTENCY-CONFLICT, not a replay.
+        """
+        body, response = self._request("PUT", f"/v1/certificates/{quote(airas_id, safe='')}", payload=payload,
+                                       idempotency_key=idempotency_key)
         return self._certificate_result(body, response)
 
     def _certificate_result(self, body: dict, response) -> dict:

@@ -219,9 +219,28 @@ def open_drafts(session, query):
                            .order_by(CertificateDraft.updated_at.desc()).limit(20)).all()
 
 
+# Items a correction (引戻し) may not change, per wizard section (outside-systems.md §1.5;
+# 交付年月日 is kept from the certificate, so it is not entered at all).
+LOCKED_ITEMS = {"vehicle": {"chassis_number": "車台番号", "vehicle_kind": "自動車区分"},
+                "inspection": {"inspection_date": "検査年月日", "inspector_id": "自動車検査員"}}
+
+
+def _check_locked(draft, section, values):
+    correction = (draft.data or {}).get("correction")
+    if not correction:
+        return
+    changed = [label for key, label in LOCKED_ITEMS.get(section, {}).items()
+               if values.get(key) != correction["locked"].get(key)]
+    if changed:
+        raise CertificateInputError(
+            f"{'・'.join(changed)}は訂正できません。訂正が必要な場合は、この下書きを削除してから保適証を削除し、"
+            "新しく作成してください(AIRASの手数料が再度かかります)。")
+
+
 def _save(draft, section, values, next_step):
     if draft.certificate_id is not None:
         raise CertificateInputError("この下書きはすでに確定しています。保適証の一覧から確認してください。")
+    _check_locked(draft, section, values)
     data = dict(draft.data or {})
     data[section] = values
     draft.data = data  # a new dict: JSON columns track assignment, not mutation
@@ -577,6 +596,7 @@ def preflight(session, draft, today):
         raise CertificateInputError("入力が済んでいない手順があります。最初の手順から順に進めてください。")
     vehicle, inspection = data["vehicle"], data["inspection"]
     inspector = session.get(Inspector, inspection["inspector_id"])
+    today = issue_date_of(draft, today)
     return [
         {"key": "chassis_number", "label": "車台番号(ハイフンを含めて車検証のとおりか)",
          "value": vehicle["chassis_number"]},
@@ -587,6 +607,12 @@ def preflight(session, draft, today):
         {"key": "inspector", "label": "自動車検査員",
          "value": f"{inspector.name}(検査員コード {inspector.inspector_code})" if inspector else "(未選択)"},
     ]
+
+
+def issue_date_of(draft, today):
+    """交付年月日: today, or for a correction the certificate's own (it cannot be corrected)."""
+    correction = (draft.data or {}).get("correction")
+    return _d(correction["issue_date"]) if correction else today
 
 
 def _registration(vehicle):
@@ -696,14 +722,13 @@ def confirm(session, draft, user_id, acknowledged, now):
     known.last_inspection_date = _d(inspection["inspection_date"])
     session.flush()
 
-    key = str(uuid.uuid4())
-    certificate = Certificate(
-        business_id=draft.business_id, site_id=draft.site_id, vehicle_id=known.id,
-        inspector_id=inspector.id, certified_by_id=user_id, status="queued",
+    issue_date = issue_date_of(draft, today)
+    fields = dict(
+        vehicle_id=known.id, inspector_id=inspector.id, certified_by_id=user_id,
         application_type=inspection["application_type"], vehicle_kind=vehicle["vehicle_kind"],
         chassis_number=vehicle["chassis_number"], registration_number=_plate_text(vehicle),
         model=vehicle.get("model") or None, inspection_date=_d(inspection["inspection_date"]),
-        issue_date=today, odometer_km=inspection["odometer_km"],
+        issue_date=issue_date, odometer_km=inspection["odometer_km"],
         validity_years=inspection["validity_years"],
         new_expiry_date=_d(assessment["new_expiry_date"]),
         certificate_valid_until=_d(assessment["certificate_valid_until"]),
@@ -711,12 +736,20 @@ def confirm(session, draft, user_id, acknowledged, now):
         weight_tax_yen=checks["weight_tax_yen"], inspection_fee_yen=checks["inspection_fee_yen"],
         details={"vehicle": vehicle, "inspection": inspection, "insurance": data["insurance"],
                  "checks": {**checks, "assessment": assessment}},
-        payload=airas_payload(draft, site, inspector, today, assessment),
-        idempotency_key=key, attempts=0, next_attempt_at=utc_naive(now),
+        payload=airas_payload(draft, site, inspector, issue_date, assessment),
     )
-    session.add(certificate)
-    session.flush()
-    if inspection["application_type"] == "oss":
+    correction = data.get("correction")
+    if correction:
+        from app.services.certificate_corrections import apply_correction  # it builds on this module
+
+        certificate = apply_correction(session, draft, correction, fields, site, now)
+    else:
+        certificate = Certificate(business_id=draft.business_id, site_id=draft.site_id, status="queued",
+                                  idempotency_key=str(uuid.uuid4()), attempts=0,
+                                  next_attempt_at=utc_naive(now), **fields)
+        session.add(certificate)
+        session.flush()
+    if inspection["application_type"] == "oss" and not correction:
         session.add(OssRequest(business_id=draft.business_id, site_id=draft.site_id,
                                certificate_id=certificate.id, status="queued",
                                payload=oss_payload(draft, site), idempotency_key=str(uuid.uuid4()),
@@ -727,6 +760,13 @@ def confirm(session, draft, user_id, acknowledged, now):
         certificate_id=certificate.id, step="done"))
     if claimed.rowcount != 1:
         raise CertificateInputError("この下書きは別の端末ですでに確定されました。保適証の一覧から確認してください。")
+    if correction:
+        _event(session, certificate, now, "keizoku", "correct", "draft", "queued",
+               message=f"訂正を確定しました(交付番号 {certificate.issue_number or '―'})。AIRASへの送信待ちです。")
+        audit.record(session, "certificate_correct", entity=certificate,
+                     detail=f"{certificate.chassis_number} {certificate.application_type} "
+                            f"{certificate.idempotency_key}")
+        return certificate
     _event(session, certificate, now, "keizoku", "confirm", None, "queued",
            message="保適証を確定しました。送信待ちです。")
     audit.record(session, "certificate_confirm", entity=certificate,
@@ -756,14 +796,15 @@ def backoff_seconds(attempts, retry_after=None):
     return delay * (1 + random.random() * 0.1)  # spread a crowd of retries
 
 
-def _claim(session, certificate_id, now):
-    """Take the row for this sender, or None when it is not due or another sender has it."""
+def _claim(session, certificate_id, now, *, statuses=ACTIVE_STATUSES, due_only=True):
+    """Take the row for this sender (or a shop command), or None when it is not due, not in one of
+    ``statuses``, or another sender has it."""
     token = uuid.uuid4().hex
     moment = utc_naive(now)
     lease = dt.timedelta(seconds=float(setting("CERTIFICATE_LEASE_SECONDS", 120)))
+    due = (Certificate.next_attempt_at <= moment,) if due_only else ()
     result = session.execute(update(Certificate).where(
-        Certificate.id == certificate_id, Certificate.next_attempt_at <= moment,
-        Certificate.status.in_(ACTIVE_STATUSES),
+        Certificate.id == certificate_id, *due, Certificate.status.in_(statuses),
         or_(Certificate.lease_until.is_(None), Certificate.lease_until < moment),
     ).values(lease_until=moment + lease, lease_token=token).execution_options(synchronize_session=False))
     session.commit()
@@ -809,7 +850,10 @@ def _apply_airas_result(session, certificate, result, now, action):
     certificate.first_insurance_error_at = None
     if result["linked"]:
         _mark_linked(session, certificate, now)
-    if status != certificate.status or action == "submit":
+    if action == "resubmit":
+        certificate.details = {**certificate.details, "correction": {**certificate.details["correction"],
+                                                                     "pending": False}}
+    if status != certificate.status or action in ("submit", "resubmit"):
         _set_status(session, certificate, status, now, "airas", action, code=result.get("reason_code"),
                     message=_airas_message(result), attempt=certificate.attempts)
 
@@ -893,14 +937,18 @@ def _airas_step(session, certificate_id, token, clients, now):
     certificate = _still_ours(session, certificate_id, token)
     if certificate is None:
         return None
+    payload, key, airas_id = certificate.payload, certificate.idempotency_key, certificate.airas_id
     if certificate.status == "queued":
-        action, payload, key = "submit", certificate.payload, certificate.idempotency_key
+        # A corrected certificate (after 引戻し) is registered again under its AIRAS id.
+        action = "resubmit" if correction_pending(certificate) else "submit"
     else:
-        action, airas_id = "status", certificate.airas_id
+        action = "status"
     session.commit()  # no transaction stays open while we wait for the outside system
     try:
         if action == "submit":
             result = clients.airas.submit_certificate(payload, key)
+        elif action == "resubmit":
+            result = clients.airas.resubmit_certificate(airas_id, payload, key)
         else:
             result = clients.airas.get_status(airas_id)
     except OutsideSystemError as exc:
@@ -916,6 +964,10 @@ def _airas_step(session, certificate_id, token, clients, now):
             poll = float(setting("CERTIFICATE_POLL_SECONDS", 30))
             certificate.next_attempt_at = utc_naive(now) + dt.timedelta(seconds=poll)
     return certificate
+
+
+def correction_pending(certificate):
+    return bool(certificate.airas_id and ((certificate.details or {}).get("correction") or {}).get("pending"))
 
 
 def _ainas_step(session, certificate_id, token, clients, now):
@@ -1039,7 +1091,7 @@ def request_resend(session, certificate, now):
         raise CertificateInputError("この保適証は再送できる状態ではありません。")
     before = certificate.status
     if certificate.status == "failed":
-        certificate.status = "sent" if certificate.airas_id else "queued"
+        certificate.status = "sent" if certificate.airas_id and not correction_pending(certificate) else "queued"
     oss = certificate.oss_request
     if oss is not None and oss.status == "failed":
         oss.status = "accepted" if oss.request_id else "queued"

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models.certificate import Certificate, CertificateDraft, CertificateEvent, PrinterOffset
 from app.models.tenancy import Site
 from app.reports import hybrid
+from app.services import certificate_corrections as corrections
 from app.services import certificates as svc
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import JST, now, today
@@ -275,8 +276,57 @@ class CertificateView(BaseView):
     @has_access
     def show(self, pk):
         certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
-        return self.render_template("certificates/show.html", certificate=certificate,
-                                    events=_timeline(certificate.id), support=False, **TEMPLATE_GLOBALS)
+        correction = (corrections.open_correction_draft(db.session, certificate)
+                      if certificate.status == "draft" else None)
+        return self.render_template(
+            "certificates/show.html", certificate=certificate, events=_timeline(certificate.id), support=False,
+            can_delete=self._allowed("can_delete_certificate") and not corrections.deletion_problems(certificate),
+            can_pull_back=self._allowed("can_pull_back") and not corrections.pull_back_problems(certificate),
+            correction_draft=correction, **TEMPLATE_GLOBALS)
+
+    def _allowed(self, permission):
+        return self.appbuilder.sm.has_access(permission, self.class_permission_name)
+
+    def _airas_command(self, pk, template, run, context):
+        """GET explains the command; POST runs it (a service call that commits) and redirects,
+        or shows the page again with the Japanese reason (422) and nothing changed."""
+        certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
+        errors = []
+        if request.method == "POST":
+            try:
+                return run(certificate)
+            except svc.CertificateInputError as exc:
+                db.session.rollback()
+                errors = exc.messages
+                certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
+        return self.render_template(f"certificates/{template}.html", certificate=certificate, errors=errors,
+                                    **context(certificate), **TEMPLATE_GLOBALS), (422 if errors else 200)
+
+    @expose("/<int:pk>/delete", methods=["GET", "POST"])
+    @has_access
+    def delete_certificate(self, pk):
+        """削除 at AIRAS (inspectors and site managers): a confirmation page, then the call."""
+        def run(certificate):
+            corrections.delete_certificate(db.session, certificate, svc.clients_from_config(), now(),
+                                           window_not_yet=request.form.get("window_not_yet") == "y")
+            flash("保適証をAIRASで削除しました。", "success")
+            return redirect(url_for("CertificateView.show", pk=pk))
+
+        return self._airas_command(pk, "delete", run, lambda c: dict(
+            problems=corrections.deletion_problems(c), reported_hybrid=corrections.is_reported_hybrid(c)))
+
+    @expose("/<int:pk>/pull-back", methods=["GET", "POST"])
+    @has_access
+    def pull_back(self, pk):
+        """引戻し for correction: what can be corrected, then the call and the prefilled wizard draft."""
+        def run(certificate):
+            draft = corrections.pull_back(db.session, certificate, svc.clients_from_config(), now(), g.user.id)
+            flash("AIRASで引戻ししました。訂正する項目を直して、最後に自動車検査員が確定してください。", "success")
+            return redirect(url_for("CertificateWizardView.vehicle", pk=draft.id))
+
+        return self._airas_command(pk, "pull_back", run, lambda c: dict(
+            problems=corrections.pull_back_problems(c), can_delete=not corrections.deletion_problems(c),
+            uncorrectable=corrections.UNCORRECTABLE_LABELS, correctable=corrections.CORRECTABLE_LABELS))
 
     @expose("/<int:pk>/resend", methods=["POST"])
     @has_access
@@ -442,14 +492,15 @@ PREPARE = ("can_index", "can_start", "can_parse", "can_scan", "can_vehicle", "ca
            "can_insurance", "can_checks", "can_preflight", "can_discard")
 LIST = ("can_list", "can_show", "can_resend", "can_print_pdf", "can_register", "can_register_csv",
         "can_register_pdf")
+CORRECT = ("can_delete_certificate", "can_pull_back")  # 削除 and 引戻し: not for clerks
 READ = ("can_list", "can_show")
 CRUD = ("can_list", "can_show", "can_add", "can_edit", "can_delete")
 
 ROLE_PERMISSIONS = {
     "association_admin": {"CertificateSupportView": ("can_list", "can_show", "can_resend")},
     "association_staff": {"CertificateSupportView": ("can_list", "can_show", "can_resend")},
-    "site_manager": {"CertificateWizardView": PREPARE, "CertificateView": LIST, "PrinterOffsetView": CRUD},
-    "inspector": {"CertificateWizardView": PREPARE + ("can_certify",), "CertificateView": LIST,
+    "site_manager": {"CertificateWizardView": PREPARE, "CertificateView": LIST + CORRECT, "PrinterOffsetView": CRUD},
+    "inspector": {"CertificateWizardView": PREPARE + ("can_certify",), "CertificateView": LIST + CORRECT,
                   "PrinterOffsetView": READ},
     "clerk": {"CertificateWizardView": PREPARE, "CertificateView": LIST, "PrinterOffsetView": READ},
 }

@@ -44,6 +44,13 @@ def stage(code: str, system: str) -> str:
 VALIDATION_MESSAGE = "必須項目が入力されていないか、形式が正しくありません。"
 IDEMPOTENCY_CONFLICT_MESSAGE = "同じ送信キーで異なる内容が送信されました。"
 NOT_DELETABLE_MESSAGE = "現在のステータスでは削除できません。"
+# 引戻し and the corrected 登録 (outside-systems.md §5.2, §5.4; wording [I]).
+NOT_PULLABLE_MESSAGE = "現在のステータスでは引戻しできません。"
+NOT_PULLABLE_FILED_MESSAGE = "現在のステータスでは引戻しできません。申請代理人に連絡してください。"
+NOT_PULLED_BACK_MESSAGE = "引戻しされていない保適証は訂正できません。"
+UNCORRECTABLE_MESSAGE = "この項目は訂正できません。保適証を削除して新たに作成してください。"
+# Items a correction may not change (§1.5: [S] for the first three, [I] for 検査年月日 and 検査員).
+UNCORRECTABLE_FIELDS = ("vehicle_kind", "chassis_number", "issue_date", "inspection_date", "inspector_code")
 RECORD_NOT_FOUND_MESSAGE = "指定されたデータがありません。"
 WEIGHT_TAX_NOT_FOUND_MESSAGE = "該当する車両情報がありません。"
 SERVER_ERROR_MESSAGE = "システムエラーが発生しました。しばらくしてから再度お試しください。"

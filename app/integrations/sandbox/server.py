@@ -39,6 +39,13 @@ def create_sandbox_app(sandbox: Sandbox | None = None, **settings) -> Flask:
             return outside_call(system, lambda now, forced: create_record(payload, key, now, forced))
         return view
 
+    def correcting(system, correct_record):
+        def view(record_id):
+            payload = request.get_json(silent=True)
+            key = request.headers.get(IDEMPOTENCY_HEADER)
+            return outside_call(system, lambda now, forced: correct_record(record_id, payload, key, now, forced))
+        return view
+
     def on_record(system, handle):
         def view(record_id):
             return outside_call(system, lambda now, forced: handle(record_id, now))
@@ -50,6 +57,10 @@ def create_sandbox_app(sandbox: Sandbox | None = None, **settings) -> Flask:
         ("/airas/v1/certificates/<record_id>", "GET", "airas_get", on_record("airas", sandbox.get_certificate)),
         ("/airas/v1/certificates/<record_id>", "DELETE", "airas_delete",
          on_record("airas", sandbox.delete_certificate)),
+        ("/airas/v1/certificates/<record_id>/pullback", "POST", "airas_pull_back",
+         on_record("airas", sandbox.pull_back_certificate)),
+        ("/airas/v1/certificates/<record_id>", "PUT", "airas_correct",
+         correcting("airas", sandbox.correct_certificate)),
         ("/ainas/v1/requests", "POST", "ainas_create", creating("ainas", sandbox.create_request)),
         ("/ainas/v1/requests/<record_id>", "GET", "ainas_get", on_record("ainas", sandbox.get_request)),
     ):

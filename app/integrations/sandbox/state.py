@@ -34,6 +34,8 @@ AINAS_STEPS = ("依頼受付", "申請中", "納付済", "審査中", "手続完
 PAID_STEPS = AINAS_STEPS[2:]
 LIVE_AIRAS_STATUSES = ("作成中", "作成済", "報告済")
 DELETABLE = {"oss": ("作成中", "作成済", "却下"), "hybrid": ("作成中", "作成済", "報告済", "却下")}
+# 引戻し: 作成中/作成済 (窓口申請 also 報告済), and 却下 for the correctable items (§1.5, §5.2).
+PULLABLE = {"oss": ("作成中", "作成済", "却下"), "hybrid": ("作成中", "作成済", "報告済", "却下")}
 
 DEFAULT_SETTINGS = {
     "seed": 20170401,
@@ -326,7 +328,10 @@ class Sandbox:
             "error_detail": None,
             "review_code": code,  # a review-stage reason: 却下 after the delay
             "created_at": now,
+            "registered_at": now,  # the latest 登録 (a correction registers again)
             "linked_at": None,
+            "pulled_back": False,
+            "correction_keys": {},  # idempotency key of each corrected 登録 -> its fingerprint
             "idempotency_key": key,
             "fingerprint": fingerprint(payload),
             "payload": payload,
@@ -346,10 +351,67 @@ class Sandbox:
         if record is None:
             return error_reply(404, "NOT-FOUND-RECORD", catalogue.RECORD_NOT_FOUND_MESSAGE)
         self._refresh_certificate(record, now)
+        if record["status"] == "削除":  # a retry after a lost answer: already done
+            return Reply(200, self._certificate_body(record), {REPLAYED_HEADER: "true"}, outcome="replayed")
         if record["status"] not in DELETABLE[record["payload"]["application_type"]]:
             return error_reply(409, "NOT-DELETABLE", catalogue.NOT_DELETABLE_MESSAGE)
-        record["status"] = "削除"
+        record.update(status="削除", pulled_back=False)
         return Reply(200, self._certificate_body(record), outcome="deleted")
+
+    def pull_back_certificate(self, airas_id: str, now: datetime) -> Reply:
+        """引戻し: back to 作成中 until the corrected 登録 (PUT) arrives."""
+        record = self.certificates.get(airas_id)
+        if record is None:
+            return error_reply(404, "NOT-FOUND-RECORD", catalogue.RECORD_NOT_FOUND_MESSAGE)
+        self._refresh_certificate(record, now)
+        if record["pulled_back"]:
+            return Reply(200, self._certificate_body(record), {REPLAYED_HEADER: "true"}, outcome="replayed")
+        kind = record["payload"]["application_type"]
+        if record["status"] not in PULLABLE[kind]:
+            filed = kind == "oss" and record["status"] == "報告済"
+            return error_reply(409, "NOT-PULLABLE", catalogue.NOT_PULLABLE_FILED_MESSAGE if filed
+                               else catalogue.NOT_PULLABLE_MESSAGE)
+        record.update(status="作成中", report_status="未報告", error_code=None, error_detail=None,
+                      review_code=None, pulled_back=True)
+        return Reply(200, self._certificate_body(record), outcome="pulled_back")
+
+    def correct_certificate(self, airas_id: str, payload, key: str | None, now: datetime,
+                            forced: str | None) -> Reply:
+        """The corrected 登録 after 引戻し: same 保適証 and 交付番号, a new key per correction."""
+        record = self.certificates.get(airas_id)
+        if record is None:
+            return error_reply(404, "NOT-FOUND-RECORD", catalogue.RECORD_NOT_FOUND_MESSAGE)
+        if not key:
+            return error_reply(400, "VALIDATION", "Idempotency-Key ヘッダーが必要です。")
+        if not isinstance(payload, dict):
+            return error_reply(400, "VALIDATION", catalogue.VALIDATION_MESSAGE)
+        known = record["correction_keys"].get(key) or (
+            record["fingerprint"] if key == record["idempotency_key"] else None)
+        if known is not None or key in self._keys["airas"]:
+            if known != fingerprint(payload):
+                self.stats["airas"]["idempotency_conflicts"] += 1
+                return error_reply(409, "IDEMPOTENCY-CONFLICT", catalogue.IDEMPOTENCY_CONFLICT_MESSAGE)
+            self.stats["airas"]["duplicates_refused"] += 1
+            return Reply(200, self._certificate_body(self._refresh_certificate(record, now)),
+                         {REPLAYED_HEADER: "true"}, outcome="replayed")
+        if not record["pulled_back"]:
+            return error_reply(409, "NOT-PULLED-BACK", catalogue.NOT_PULLED_BACK_MESSAGE)
+        bad = certificate_field_errors(payload)
+        if bad:
+            return error_reply(422, "VALIDATION", catalogue.VALIDATION_MESSAGE, fields=bad)
+        changed = [name for name in catalogue.UNCORRECTABLE_FIELDS
+                   if payload.get(name) != record["payload"].get(name)]
+        if changed:
+            return error_reply(409, "UNCORRECTABLE", catalogue.UNCORRECTABLE_MESSAGE, fields=changed)
+        code = forced if forced in catalogue.REASONS else None
+        code = code or self._rule_code("airas", payload["chassis_number"]) or self._certificate_check(payload, now)
+        if code and catalogue.stage(code, "airas") == "sync":
+            return self._rejected("airas", code)
+        record["correction_keys"][key] = fingerprint(payload)
+        record.update(payload=payload, fingerprint=fingerprint(payload), pulled_back=False, review_code=code,
+                      registered_at=now, status="作成中", error_code=None, error_detail=None)
+        self._refresh_certificate(record, now)
+        return Reply(200, self._certificate_body(record), outcome="corrected")
 
     def _certificate_check(self, payload, now: datetime) -> str | None:
         """The checks AIRAS makes at 登録 (outside-systems.md §5.4, stage "sync")."""
@@ -387,12 +449,14 @@ class Sandbox:
         """Move a 保適証 along by the clock: 作成中 -> 作成済 -> (報告済) -> 却下 / 申請完."""
         for request in self._by_chassis["ainas"].get(record["payload"]["chassis_number"], ()):
             self._refresh_request(request, now)
-        if record["status"] == "作成中":
-            linked_at = record["created_at"] + timedelta(seconds=float(self.settings["link_delay_seconds"]))
+        if record["status"] == "作成中" and not record["pulled_back"]:
+            linked_at = record["registered_at"] + timedelta(seconds=float(self.settings["link_delay_seconds"]))
             if now >= linked_at:
-                record["status"], record["linked_at"] = "作成済", linked_at
-                self.fees.append({"system": "airas", "airas_id": record["airas_id"],
-                                  "amount_yen": catalogue.FEE_PER_REGISTRATION_YEN, "at": linked_at.isoformat()})
+                if record["linked_at"] is None:  # one fee per 保適証: a corrected 登録 is not charged again [I]
+                    self.fees.append({"system": "airas", "airas_id": record["airas_id"],
+                                      "amount_yen": catalogue.FEE_PER_REGISTRATION_YEN,
+                                      "at": linked_at.isoformat()})
+                record["status"], record["linked_at"] = "作成済", linked_at  # the latest link
         if record["status"] in ("作成済", "報告済") and record["review_code"]:
             review_at = record["linked_at"] + timedelta(seconds=float(self.settings["review_delay_seconds"]))
             if now >= review_at:
