@@ -1,9 +1,13 @@
 /* Records (記録簿): the entry screen, batch-print progress.
  *
  * Every change is sent to the server as it is made. Changes wait in a queue kept in
- * localStorage until the server has answered, so a dropped connection (or a closed tab)
- * loses nothing: the queue is resent on reconnect and when the page opens again. Each
- * change carries the check's whole symbol list, so resending is harmless.
+ * localStorage until the server has acknowledged them (answered `ok`), so a dropped
+ * connection, a failing server (5xx) or a closed tab loses nothing: the queue is resent in
+ * order on reconnect, by the retry button, with a growing delay, and when the page opens
+ * again. Each change carries the check's whole symbol list, so resending is harmless.
+ * The queue of a record is one localStorage entry whose items carry the user who made
+ * them: on a shared tablet nobody replays someone else's entries under their own name.
+ * A record signed meanwhile (409) drops the queue with a message instead of retrying.
  */
 (function () {
   "use strict";
@@ -36,28 +40,71 @@
     this.resultUrl = root.dataset.resultUrl;
     this.deviceUrl = root.dataset.deviceUrl;
     this.locked = root.dataset.locked === "true";
+    this.user = root.dataset.user || "";
     this.key = "keizoku-record-queue-" + this.recordId;
+    this.others = [];  // other users' unsent items of this record: kept, never sent from here
     this.queue = this.load();
     this.sending = false;
+    this.inFlight = null;
+    this.stopped = false;  // true once retrying cannot help (record locked, logged out)
     this.retryDelay = 1000;
+    this.retryTimer = null;
     this.status = document.getElementById("record-sync");
+    this.retryButton = document.getElementById("record-sync-retry");
     this.missing = document.getElementById("record-missing");
     this.bind();
+    if (this.locked) { this.dropQueueOfLockedRecord(); return; }
     this.applyQueuedToScreen();
     this.flush();
   }
 
   Entry.prototype.load = function () {
-    try { return JSON.parse(localStorage.getItem(this.key) || "[]"); } catch (e) { return []; }
+    var stored;
+    try { stored = JSON.parse(localStorage.getItem(this.key) || "[]"); } catch (e) { stored = []; }
+    if (!Array.isArray(stored)) { stored = []; }
+    var user = this.user;
+    var mine = function (item) { return item.user === undefined || String(item.user) === user; };
+    this.others = stored.filter(function (item) { return !mine(item); });
+    return stored.filter(mine);
   };
   Entry.prototype.save = function () {
-    try { localStorage.setItem(this.key, JSON.stringify(this.queue)); } catch (e) { /* private mode: memory only */ }
+    try {
+      localStorage.setItem(this.key, JSON.stringify(this.others.concat(this.queue)));
+    } catch (e) { /* private mode: memory only */ }
   };
 
   Entry.prototype.showStatus = function (text, state) {
+    if (this.retryButton) {
+      this.retryButton.classList.toggle("hidden",
+        !(this.queue.length && !this.stopped && (state === "offline" || state === "retry")));
+    }
     if (!this.status) { return; }
     this.status.textContent = text;
-    this.status.className = "record-sync record-sync-" + state;
+    this.status.className = "record-sync record-sync-" + (state === "retry" ? "offline" : state);
+  };
+
+  Entry.prototype.waitingText = function (reason) {
+    return "未送信 " + this.queue.length + "件:" + reason;
+  };
+
+  /* The record was signed (here or in another tab): nothing queued can be saved any more. */
+  Entry.prototype.dropQueueOfLockedRecord = function (serverMessage) {
+    var lost = this.queue.length;
+    this.queue = [];
+    this.save();
+    this.stopped = true;
+    this.lockScreen();
+    if (lost || serverMessage) {
+      this.showStatus((serverMessage || "この記録簿は署名済みのため変更できません。") +
+        (lost ? "送信できなかった入力 " + lost + "件は保存されていません。" : ""), "error");
+    }
+  };
+
+  Entry.prototype.lockScreen = function () {
+    this.locked = true;
+    this.root.querySelectorAll(".record-check, .record-all-good").forEach(function (button) {
+      button.disabled = true;
+    });
   };
 
   Entry.prototype.cell = function (checkId) {
@@ -73,68 +120,114 @@
   Entry.prototype.applyQueuedToScreen = function () {
     var self = this;
     this.queue.forEach(function (item) {
+      if (item.device) { self.paintDeviceGood(item.device); return; }
       var button = item.check_id && self.cell(item.check_id);
       if (button) { self.paint(button, item.symbols); }
     });
   };
 
-  /* A change replaces any queued change of the same check: only the latest state matters. */
+  Entry.prototype.paintDeviceGood = function (device) {
+    var self = this;
+    this.root.querySelectorAll('.record-device[data-device="' + device + '"] .record-check.is-empty')
+      .forEach(function (cell) { self.paint(cell, ["✓"]); });
+  };
+
+  Entry.prototype.isQueued = function (checkId) {
+    return this.queue.some(function (q) { return q.check_id === checkId; });
+  };
+
+  /* A change replaces any queued change of the same check (only the latest state matters),
+   * except the one being sent: its answer must remove it and nothing else. */
   Entry.prototype.enqueue = function (item) {
+    var inFlight = this.inFlight;
+    item.user = this.user;
     if (item.check_id) {
-      this.queue = this.queue.filter(function (q) { return q.check_id !== item.check_id; });
+      this.queue = this.queue.filter(function (q) { return q === inFlight || q.check_id !== item.check_id; });
     }
     this.queue.push(item);
     this.save();
     this.flush();
   };
 
+  Entry.prototype.acknowledge = function (item) {
+    this.queue = this.queue.filter(function (q) { return q !== item; });
+    this.save();
+  };
+
   Entry.prototype.flush = function () {
     var self = this;
-    if (this.sending) { return; }
+    if (this.sending || this.stopped) { return; }
+    window.clearTimeout(this.retryTimer);
     if (!this.queue.length) { this.showStatus("保存済み", "saved"); return; }
-    if (!navigator.onLine) { this.showStatus("未送信 " + this.queue.length + "件(接続を待っています)", "offline"); return; }
+    if (!navigator.onLine) {
+      this.showStatus(this.waitingText("通信が切れています。つながると自動で保存します。"), "offline");
+      return;
+    }
     this.sending = true;
     this.showStatus("保存中…(未送信 " + this.queue.length + "件)", "saving");
-    var item = this.queue[0];
+    var item = this.inFlight = this.queue[0];
     var request = item.device
       ? postJson(this.deviceUrl, { device: item.device })
       : postJson(this.resultUrl, { check_id: item.check_id, symbols: item.symbols });
     request.then(function (answer) {
       self.sending = false;
-      if (answer.status === 200) {
-        self.queue.shift();
-        self.save();
-        self.retryDelay = 1000;
-        if (answer.data.changed) {
-          Object.keys(answer.data.changed).forEach(function (id) {
-            var button = self.cell(id);
-            if (button) { self.paint(button, answer.data.changed[id]); }
-          });
-        }
-        if (self.missing && typeof answer.data.missing === "number") {
-          self.missing.textContent = "未入力 " + answer.data.missing + "件";
-        }
-        self.flush();
-      } else if (answer.status >= 400 && answer.status < 500 && answer.status !== 408 && answer.status !== 429) {
-        // Refused (invalid symbol, locked record, logged out): retrying cannot help.
-        self.queue.shift();
-        self.save();
-        self.showStatus((answer.data && answer.data.error) || "保存できませんでした。画面を読み込み直してください。", "error");
-        if (item.check_id) { window.setTimeout(function () { window.location.reload(); }, 4000); }
-      } else {
-        self.retryLater();
-      }
+      self.inFlight = null;
+      self.answered(item, answer);
     }).catch(function () {
       self.sending = false;
+      self.inFlight = null;
       self.retryLater();
     });
   };
 
+  Entry.prototype.answered = function (item, answer) {
+    var self = this;
+    var data = answer.data || {};
+    if (answer.status === 200 && data.ok === true) {
+      this.acknowledge(item);
+      this.retryDelay = 1000;
+      Object.keys(data.changed || {}).forEach(function (id) {
+        var button = self.cell(id);
+        // A check tapped again meanwhile shows its newer, still queued state.
+        if (button && !self.isQueued(id)) { self.paint(button, data.changed[id]); }
+      });
+      if (this.missing && typeof data.missing === "number") {
+        this.missing.textContent = "未入力 " + data.missing + "件";
+      }
+      this.flush();
+    } else if (answer.status === 409) {
+      this.dropQueueOfLockedRecord(data.error);
+    } else if (answer.status >= 500 || answer.status === 408 || answer.status === 429) {
+      this.retryLater();
+    } else if (typeof data.error === "string") {
+      // Refused by the server (an invalid symbol, a check not in this form): retrying
+      // cannot help. The reload shows what is stored; the rest of the queue is sent then.
+      this.acknowledge(item);
+      this.stopped = true;
+      this.showStatus(data.error, "error");
+      window.setTimeout(function () { window.location.reload(); }, 4000);
+    } else {
+      // Not our endpoint answering (the login page after the session expired, an expired
+      // form token): the entries stay on this tablet until the page is opened again.
+      this.stopped = true;
+      this.showStatus(this.waitingText("ログインの有効期限が切れたため保存できません。" +
+        "ログインし直して記録簿を開き直すと、この端末に残っている入力を保存します。"), "error");
+    }
+  };
+
   Entry.prototype.retryLater = function () {
     var self = this;
-    this.showStatus("未送信 " + this.queue.length + "件(再接続して送ります)", "offline");
-    window.setTimeout(function () { self.flush(); }, this.retryDelay);
+    var reason = navigator.onLine ? "保存できませんでした。自動で再送します。" :
+      "通信が切れています。つながると自動で保存します。";
+    this.showStatus(this.waitingText(reason), "retry");
+    window.clearTimeout(this.retryTimer);
+    this.retryTimer = window.setTimeout(function () { self.flush(); }, this.retryDelay);
     this.retryDelay = Math.min(this.retryDelay * 2, 30000);
+  };
+
+  Entry.prototype.retryNow = function () {
+    this.retryDelay = 1000;
+    this.flush();
   };
 
   Entry.prototype.setSymbols = function (button, symbols) {
@@ -213,15 +306,18 @@
     });
     this.root.querySelectorAll(".record-all-good").forEach(function (button) {
       button.addEventListener("click", function () {
-        var device = button.dataset.device;
-        self.root.querySelectorAll('.record-device[data-device="' + device + '"] .record-check.is-empty')
-          .forEach(function (cell) { self.paint(cell, ["✓"]); });
-        self.enqueue({ device: device });
+        self.paintDeviceGood(button.dataset.device);
+        self.enqueue({ device: button.dataset.device });
       });
     });
-    window.addEventListener("online", function () { self.retryDelay = 1000; self.flush(); });
+    if (this.retryButton) {
+      this.retryButton.addEventListener("click", function () { self.retryNow(); });
+    }
+    window.addEventListener("online", function () { self.retryNow(); });
+    window.addEventListener("offline", function () { if (!self.sending) { self.flush(); } });
     window.addEventListener("beforeunload", function (event) {
-      if (self.queue.length) { event.preventDefault(); event.returnValue = ""; }
+      // Once stopped, the queue waits in localStorage for the next visit: leaving is expected.
+      if (self.queue.length && !self.stopped) { event.preventDefault(); event.returnValue = ""; }
     });
   };
 
