@@ -624,6 +624,23 @@ def structure_problems(records: list[bytes]) -> list[RecordProblem]:
     return problems
 
 
+ACCOUNT_FIELDS = ("引落銀行番号", "引落支店番号", "預金種目", "口座番号")
+
+
+def debit_accounts(content: bytes) -> dict[str, tuple[str, ...]]:
+    """{顧客番号 (20 digits): (銀行番号, 支店番号, 預金種目, 口座番号)} of a debit file's data
+    records: whom a file debited from which account (for 新規コード the next month)."""
+    customer = layout_field(DATA_LAYOUT, "顧客番号")
+    fields = [layout_field(DATA_LAYOUT, label) for label in ACCOUNT_FIELDS]
+    return {customer.slice(r).decode("ascii"): tuple(f.slice(r).decode("ascii") for f in fields)
+            for r in split_records(content) if r[:1] == b"2"}
+
+
+def item_account(item: "DebitItem") -> tuple[str, ...]:
+    """The same four fields of an item as its data record will carry them."""
+    return (item.bank_code, item.branch_code, str(item.account_type), item.account_number.zfill(7))
+
+
 def split_records(content: bytes) -> list[bytes]:
     """The records of a file with CR LF after each record, or with no separator at all."""
     if CRLF in content:

@@ -17,7 +17,7 @@ import hashlib
 import logging
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from flask import current_app, g, has_app_context
@@ -435,7 +435,25 @@ def bank_account_problem(business) -> str | None:
     return zengin.name_problem(name, "口座名義")
 
 
-def _debit_items(invoices):
+def _last_accounts(session, label):
+    """{顧客番号 (20 digits): account} as each payer was last debited in a month before ``label``."""
+    last = {}
+    for content in session.scalars(select(DebitFile.content).join(BillingMonth).where(
+            BillingMonth.year_month < label).order_by(BillingMonth.year_month)):
+        last.update(zengin.debit_accounts(content))
+    return last
+
+
+def new_code(item, last_accounts) -> int:
+    """新規コード (billing-formats.md §1.3): 1 on a payer's first debit, 2 on the first debit
+    from a changed account, 0 otherwise."""
+    previous = last_accounts.get(str(item.customer_number).zfill(20))
+    if previous is None:
+        return 1
+    return 2 if previous != zengin.item_account(item) else 0
+
+
+def _debit_items(invoices, last_accounts):
     items, problems = {}, []
     for invoice in invoices:
         if invoice.total_yen <= 0:
@@ -446,11 +464,13 @@ def _debit_items(invoices):
                              "recipient": invoice.recipient_name, "problem": problem})
             continue
         business = invoice.business
-        items[customer_number(invoice)] = (invoice, zengin.DebitItem(
+        item = zengin.DebitItem(
             bank_code=business.bank_code, branch_code=business.branch_code,
             account_type=int(business.account_type), account_number=business.account_number,
             payer_name=business.account_holder_kana, amount_yen=invoice.total_yen,
-            customer_number=customer_number(invoice)))
+            customer_number=customer_number(invoice))
+        items[customer_number(invoice)] = (invoice, replace(
+            item, new_code=new_code(item, last_accounts)))
     return items, problems
 
 
@@ -494,7 +514,7 @@ def produce_debit_file(session, year, month, *, now=None, directory=None):
             session.commit()
             return DebitFileResult(existing, list(existing.problems), False)
         debit_date = debit_date_for_month(year, month)
-        items, problems = _debit_items(billing_month.invoices)
+        items, problems = _debit_items(billing_month.invoices, _last_accounts(session, label))
         content = _build_without_bad_records(debit_header(debit_date), items, problems,
                                              directory)
         if content is None:
