@@ -5,6 +5,7 @@ starts the outside-system sandbox and the scheduler as child processes and stops
 exit. FLASK_APP=run.py serves the CLI.
 """
 import argparse
+import gc
 import atexit
 import os
 import subprocess
@@ -13,6 +14,10 @@ import sys
 from app import create_app
 
 app = create_app(os.environ.get("KEIZOKU_CONFIG", "config.DevelopmentConfig"))
+# What start-up loaded lives as long as the process: keep it out of the garbage collector's
+# full passes, which otherwise paused a request for 110-160 ms now and then
+# (benchmarks/list_pages.py). Each gunicorn worker imports this module, so each freezes.
+gc.freeze()
 
 
 def start_services():
