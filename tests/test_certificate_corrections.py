@@ -205,3 +205,22 @@ def test_clerk_cannot_delete_or_pull_back(app, tenants, dbq, browser, site, sand
     assert browser.post(f"/certificates/{certificate_id}/delete").status_code == 403
     assert browser.post(f"/certificates/{certificate_id}/pull-back").status_code == 403
     assert _get(dbq, certificate_id)["status"] == "linked"
+
+
+def test_deleting_a_pulled_back_certificate_discards_its_correction_draft(app, tenants, dbq, browser, site,
+                                                                          sandbox):
+    certificate_id = _sent(app, tenants, dbq, "PBD10-0000001")
+    browser.login("a-inspector")
+    response = browser.post(f"/certificates/{certificate_id}/pull-back")
+    draft = int(response.headers["Location"].split("/wizard/")[1].split("/")[0])
+    assert _get(dbq, certificate_id)["status"] == "draft"
+    assert f"/certificates/wizard/{draft}/" in browser.get("/certificates/wizard/").get_data(as_text=True)
+
+    assert browser.post(f"/certificates/{certificate_id}/delete").status_code == 302
+    assert _get(dbq, certificate_id)["status"] == "deleted"
+    assert dbq(lambda s: s.get(CertificateDraft, draft)) is None
+    assert f"/certificates/wizard/{draft}/" not in browser.get("/certificates/wizard/").get_data(as_text=True)
+    assert browser.get(f"/certificates/wizard/{draft}/vehicle").status_code == 404
+    assert dbq(lambda s: s.scalar(select(func.count()).select_from(AuditLog).where(
+        AuditLog.entity_type == "CertificateDraft", AuditLog.entity_id == str(draft),
+        AuditLog.action == "delete"))) == 1

@@ -160,6 +160,9 @@ def delete_certificate(session, certificate, clients, now, *, window_not_yet=Fal
     token, result = _call_outside(session, certificate, now, "delete",
                                   lambda: _delete_at_airas(clients.airas, airas_id), note)
     certificate, before = _apply_answer(session, certificate.id, token, result, "deleted", DELETED_ADVICE)
+    leftover = open_correction_draft(session, certificate)
+    if leftover is not None:
+        session.delete(leftover)  # pulled back, then deleted: nothing is left to correct
     oss_note = _settle_oss_after_delete(certificate.oss_request)
     message = f"AIRAS: 削除(交付番号 {certificate.issue_number or '―'}){note}"
     _event(session, certificate, now, "airas", "delete", before, "deleted",
