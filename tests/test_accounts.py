@@ -211,3 +211,20 @@ def test_login_and_failures_are_audited(app, tenants, browser):
         actions = [a for a, in db.session.execute(
             select(AuditLog.action).where(AuditLog.actor_username == "a-clerk").order_by(AuditLog.id))]
     assert actions[:2] == ["login_failure", "login_success"]
+
+
+def test_login_redirects_only_inside_the_site_and_warns_only_of_foreign_targets(app, tenants, browser, caplog):
+    caplog.set_level("WARNING", logger="flask_appbuilder.utils.base")
+    plain = browser.login("a-manager")
+    assert plain.status_code == 302 and plain.headers["Location"].endswith("/")
+    assert "Invalid redirect" not in caplog.text  # a plain login is not a suspicious one
+    browser.logout()
+
+    inside = browser.post("/login/?next=/records/", {"username": "a-manager", "password": PASSWORD})
+    assert inside.status_code == 302 and inside.headers["Location"].endswith("/records/")
+    browser.logout()
+
+    foreign = browser.post("/login/?next=https://evil.example/steal",
+                           {"username": "a-manager", "password": PASSWORD})
+    assert foreign.status_code == 302 and "evil.example" not in foreign.headers["Location"]
+    assert "Invalid redirect" in caplog.text
