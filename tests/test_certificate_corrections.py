@@ -224,3 +224,34 @@ def test_deleting_a_pulled_back_certificate_discards_its_correction_draft(app, t
     assert dbq(lambda s: s.scalar(select(func.count()).select_from(AuditLog).where(
         AuditLog.entity_type == "CertificateDraft", AuditLog.entity_id == str(draft),
         AuditLog.action == "delete"))) == 1
+
+
+def _linked_at_airas_since_our_last_read(dbq, sandbox, app, tenants, chassis):
+    """A certificate we still hold as sent while AIRAS has reached 作成済 and charged its fee."""
+    requests.post(f"{sandbox.base_url}/_control/settings", json={"link_delay_seconds": 60}, timeout=5)
+    certificate_id = _sent(app, tenants, dbq, chassis, application_type="hybrid")
+    assert _get(dbq, certificate_id)["status"] == "sent" and _billed(dbq, certificate_id) == 0
+    requests.post(f"{sandbox.base_url}/_control/clock", json={"advance_seconds": 120}, timeout=5)
+    return certificate_id
+
+
+def test_deleting_a_certificate_linked_since_our_last_read_still_charges_it(app, tenants, dbq, browser, site,
+                                                                           sandbox):
+    certificate_id = _linked_at_airas_since_our_last_read(dbq, sandbox, app, tenants, "DEL10-0000777")
+    browser.login("a-inspector")
+    assert browser.post(f"/certificates/{certificate_id}/delete").status_code == 302
+    after = _get(dbq, certificate_id)
+    assert after["status"] == "deleted" and after["issue_number"]
+    assert len(requests.get(f"{sandbox.base_url}/_control/fees", timeout=5).json()) == 1
+    assert _billed(dbq, certificate_id) == 1  # 連携済 at AIRAS: our 31 yen too, once
+
+
+def test_pulling_back_a_certificate_linked_since_our_last_read_still_charges_it(app, tenants, dbq, browser,
+                                                                               site, sandbox):
+    certificate_id = _linked_at_airas_since_our_last_read(dbq, sandbox, app, tenants, "PBK10-0000777")
+    browser.login("a-inspector")
+    assert browser.post(f"/certificates/{certificate_id}/pull-back").status_code == 302
+    assert _get(dbq, certificate_id)["status"] == "draft"
+    assert _billed(dbq, certificate_id) == 1
+    assert browser.post(f"/certificates/{certificate_id}/delete").status_code == 302
+    assert _get(dbq, certificate_id)["status"] == "deleted" and _billed(dbq, certificate_id) == 1

@@ -24,6 +24,7 @@ from app.services.certificates import (
     CertificateInputError,
     _claim,
     _event,
+    _mark_linked,
     _still_ours,
     oss_payload,
     utc_naive,
@@ -134,6 +135,18 @@ def _release(certificate, token):
         certificate.lease_until = certificate.lease_token = None
 
 
+def _read_first(client, airas_id, status):
+    """A certificate we last saw as sent may have reached 作成済 since our last poll: read it
+    before a 削除 or 引戻し so that its 連携済 charge is recorded, not lost with the record."""
+    return client.get_status(airas_id) if status == "sent" else None
+
+
+def _catch_up_link(session, certificate, seen, now):
+    if seen is not None and seen["linked"]:
+        certificate.issue_number = seen.get("issue_number") or certificate.issue_number
+        _mark_linked(session, certificate, now)
+
+
 def _delete_at_airas(client, airas_id):
     try:
         return client.delete_certificate(airas_id)
@@ -156,10 +169,12 @@ def delete_certificate(session, certificate, clients, now, *, window_not_yet=Fal
     if problems:
         raise CertificateInputError(problems)
     note = " (窓口申請・報告済: 窓口提出前と確認済み)" if is_reported_hybrid(certificate) else ""
-    airas_id = certificate.airas_id
-    token, result = _call_outside(session, certificate, now, "delete",
-                                  lambda: _delete_at_airas(clients.airas, airas_id), note)
+    airas_id, status = certificate.airas_id, certificate.status
+    token, (seen, result) = _call_outside(
+        session, certificate, now, "delete",
+        lambda: (_read_first(clients.airas, airas_id, status), _delete_at_airas(clients.airas, airas_id)), note)
     certificate, before = _apply_answer(session, certificate.id, token, result, "deleted", DELETED_ADVICE)
+    _catch_up_link(session, certificate, seen, now)
     leftover = open_correction_draft(session, certificate)
     if leftover is not None:
         session.delete(leftover)  # pulled back, then deleted: nothing is left to correct
@@ -195,10 +210,12 @@ def pull_back(session, certificate, clients, now, user_id):
         draft = correction_draft(session, certificate, user_id)
         session.commit()
         return draft
-    airas_id = certificate.airas_id
-    token, result = _call_outside(session, certificate, now, "pull_back",
-                                  lambda: clients.airas.pull_back_certificate(airas_id))
+    airas_id, status = certificate.airas_id, certificate.status
+    token, (seen, result) = _call_outside(
+        session, certificate, now, "pull_back",
+        lambda: (_read_first(clients.airas, airas_id, status), clients.airas.pull_back_certificate(airas_id)))
     certificate, before = _apply_answer(session, certificate.id, token, result, "draft", CORRECTING_ADVICE)
+    _catch_up_link(session, certificate, seen, now)
     _event(session, certificate, now, "airas", "pull_back", before, "draft",
            message=f"AIRAS: {result['airas_status']}(引戻し済み、交付番号 {certificate.issue_number or '―'})")
     audit.record(session, "certificate_pull_back", entity=certificate,
