@@ -275,3 +275,36 @@ def test_expired_login_keeps_the_taps_until_the_user_logs_in_again(app, tenants,
     _open(page, record_id)
     _saved(page)
     assert _stored_results(app, record_id) == expected
+
+
+def test_signing_waits_for_the_entries_still_on_the_tablet(app, tenants, page, records_site):
+    """Signing locks the record: with a tap still waiting, the sign button says so and signs
+    nothing; once the tap is saved, signing keeps it."""
+    from app.extensions import db
+    from app.models.record import Record
+
+    def signed():
+        with app.app_context():
+            return db.session.get(Record, record_id).chief_mechanic_signed_at is not None
+
+    record_id = _complete(app, tenants)
+    _open(page, record_id)
+    page.context.set_offline(True)
+    expected = _tap(page, [0])
+    _assert_waiting(page, 1, "通信が切れています")
+    sign = page.get_by_role("button", name="整備主任者として署名")
+    sign.tap()
+    notice = page.locator(".record-sign-wait")
+    notice.wait_for()
+    assert "未送信の入力が 1件あります" in notice.inner_text()
+    assert english_words(notice.inner_text(), set()) == []
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.notReloaded") is True and not signed()
+
+    page.context.set_offline(False)
+    _saved(page)
+    with page.expect_navigation():
+        sign.tap()
+    assert page.is_visible("text=署名しました") and signed()
+    stored = _stored_results(app, record_id)
+    assert {check: stored[check] for check in expected} == expected

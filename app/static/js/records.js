@@ -313,6 +313,26 @@
     if (this.retryButton) {
       this.retryButton.addEventListener("click", function () { self.retryNow(); });
     }
+    // Signing locks the record: never sign over entries still waiting on the tablet.
+    document.querySelectorAll("form.record-sign").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        var notice = form.querySelector(".record-sign-wait");
+        if (!self.queue.length && !self.sending) {
+          if (notice) { notice.remove(); }
+          return;
+        }
+        event.preventDefault();
+        if (!notice) {
+          notice = document.createElement("p");
+          notice.className = "text-danger record-sign-wait";
+          notice.setAttribute("role", "alert");
+          form.appendChild(notice);
+        }
+        notice.textContent = "未送信の入力が " + self.queue.length + "件あります。保存が済んでから、" +
+          "もう一度署名してください(通信が戻ると自動で保存します)。";
+        self.retryNow();
+      });
+    });
     window.addEventListener("online", function () { self.retryNow(); });
     window.addEventListener("offline", function () { if (!self.sending) { self.flush(); } });
     window.addEventListener("beforeunload", function (event) {
