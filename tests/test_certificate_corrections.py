@@ -255,3 +255,35 @@ def test_pulling_back_a_certificate_linked_since_our_last_read_still_charges_it(
     assert _billed(dbq, certificate_id) == 1
     assert browser.post(f"/certificates/{certificate_id}/delete").status_code == 302
     assert _get(dbq, certificate_id)["status"] == "deleted" and _billed(dbq, certificate_id) == 1
+
+
+def test_oss_certificate_locked_while_filed_is_correctable_after_the_filing_is_returned(
+        app, tenants, dbq, browser, site, sandbox):
+    """OSS: once the 代理人 files, no 引戻し or 削除; after the 運輸支局 差戻 the filing, both again."""
+    control = f"{sandbox.base_url}/_control"
+    requests.post(f"{control}/settings", json={"ainas_step_seconds": 10}, timeout=5)
+    certificate_id = _sent(app, tenants, dbq, "RET10-0000001")
+    requests.post(f"{control}/clock", json={"advance_seconds": 15}, timeout=5)  # AINAS 申請中: 報告済
+
+    def follow(hours):
+        dbq(lambda s: svc.process_certificate(s, certificate_id, svc.clients_from_config(),
+                                              NOW + dt.timedelta(hours=hours)))
+
+    follow(1)
+    state = _get(dbq, certificate_id)
+    assert state["status"] == "reported" and state["oss_status"] == "filing"
+    browser.login("a-inspector")
+    assert "引戻しして訂正する" not in browser.get(f"/certificates/{certificate_id}").get_data(as_text=True)
+    refused = browser.post(f"/certificates/{certificate_id}/pull-back")
+    assert refused.status_code == 422 and "代理人" in refused.get_data(as_text=True)
+
+    request_id = dbq(lambda s: s.get(Certificate, certificate_id).oss_request.request_id)
+    returned = requests.post(f"{control}/ainas/{request_id}/return", json={"status": "差戻"}, timeout=5)
+    assert returned.status_code == 200
+    follow(2)
+    assert _get(dbq, certificate_id)["oss_status"] == "returned"
+    assert "引戻しして訂正する" in browser.get(f"/certificates/{certificate_id}").get_data(as_text=True)
+    response = browser.post(f"/certificates/{certificate_id}/pull-back")
+    assert response.status_code == 302 and "/certificates/wizard/" in response.headers["Location"]
+    assert _get(dbq, certificate_id)["status"] == "draft"
+    assert ("pull_back", "draft", True) in _events(dbq, certificate_id)

@@ -62,6 +62,17 @@ OSS_AFTER_HYBRID = ("申請方法を窓口申請に訂正しました。AINASの
 CORRECTING_ADVICE = "訂正の入力を済ませて自動車検査員が確定すると、AIRASに訂正を送信します。"
 
 
+# OSS: once the 代理人 files, the 保適証 is locked until the 運輸支局 差戻 or 却下 the filing
+# (outside-systems.md §1.5); then it can be pulled back or deleted again.
+FILING_RETURNED = ("returned", "rejected")
+
+
+def filing_returned(certificate):
+    oss = certificate.oss_request
+    return (certificate.application_type == "oss" and certificate.status == "reported"
+            and oss is not None and oss.status in FILING_RETURNED)
+
+
 def is_reported_hybrid(certificate):
     return certificate.application_type == "hybrid" and certificate.status == "reported"
 
@@ -72,7 +83,7 @@ def deletion_problems(certificate):
         return ["この保適証はすでに削除しています。"]
     if certificate.airas_id is None:
         return ["この保適証はまだAIRASに登録されていないため、削除できません。送信の状況を確認してください。"]
-    if certificate.status not in DELETABLE[certificate.application_type]:
+    if certificate.status not in DELETABLE[certificate.application_type] and not filing_returned(certificate):
         if certificate.application_type == "oss" and certificate.status == "reported":
             return ["OSS申請で報告済の保適証は削除できません。代理人(日整連支部)に連絡してください。"]
         return ["現在の状態では削除できません(削除できるのは作成中・連携済・却下、窓口申請は報告済も)。"]
@@ -83,7 +94,8 @@ def pull_back_problems(certificate):
     """Why the certificate cannot be pulled back for correction now (an empty list: it can)."""
     if certificate.status == "draft":
         return []  # already pulled back: the correction draft is reopened
-    if certificate.airas_id is None or certificate.status not in PULLABLE[certificate.application_type]:
+    if certificate.airas_id is None or (certificate.status not in PULLABLE[certificate.application_type]
+                                        and not filing_returned(certificate)):
         if certificate.application_type == "oss" and certificate.status == "reported":
             return ["OSS申請で報告済になった保適証は、代理人が申請を始めているため引戻しできません。"
                     "代理人(日整連支部)に連絡してください。"]

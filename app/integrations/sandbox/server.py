@@ -126,6 +126,10 @@ def create_sandbox_app(sandbox: Sandbox | None = None, **settings) -> Flask:
                 from exc
         return jsonify({"stored": True})
 
+    @app.post("/_control/ainas/<request_id>/return")
+    def control_ainas_return(request_id):
+        return jsonify(sandbox.return_request(request_id, body().get("status", "差戻")))
+
     @app.get("/_control/stats")
     def control_stats():
         return jsonify(sandbox.snapshot_stats())

@@ -36,6 +36,8 @@ LIVE_AIRAS_STATUSES = ("作成中", "作成済", "報告済")
 DELETABLE = {"oss": ("作成中", "作成済", "却下"), "hybrid": ("作成中", "作成済", "報告済", "却下")}
 # 引戻し: 作成中/作成済 (窓口申請 also 報告済), and 却下 for the correctable items (§1.5, §5.2).
 PULLABLE = {"oss": ("作成中", "作成済", "却下"), "hybrid": ("作成中", "作成済", "報告済", "却下")}
+# An OSS 保適証 in 報告済 is correctable again once the 運輸支局 差戻 or 却下 its filing (§1.5).
+FILING_RETURNED = ("差戻", "却下")
 
 DEFAULT_SETTINGS = {
     "seed": 20170401,
@@ -239,6 +241,17 @@ class Sandbox:
                         for r in self.requests.values()]
             raise SettingsError(f"no records for {system!r}")
 
+    def return_request(self, request_id: str, status: str) -> dict:
+        """The 運輸支局 差戻 or 却下 an OSS filing (what the 代理人 then reports): for tests and demos."""
+        if status not in FILING_RETURNED:
+            raise SettingsError(f"status must be one of {FILING_RETURNED}")
+        with self._lock:
+            record = self.requests.get(request_id)
+            if record is None:
+                raise SettingsError(f"no AINAS request {request_id!r}")
+            record["status"] = status
+            return self._request_body(record)
+
     # ---- the gate every outside call passes ------------------------------------------------
 
     def call(self, system: str, method: str, path: str, handler, forced_fault: str | None = None) -> Reply:
@@ -353,7 +366,8 @@ class Sandbox:
         self._refresh_certificate(record, now)
         if record["status"] == "削除":  # a retry after a lost answer: already done
             return Reply(200, self._certificate_body(record), {REPLAYED_HEADER: "true"}, outcome="replayed")
-        if record["status"] not in DELETABLE[record["payload"]["application_type"]]:
+        if (record["status"] not in DELETABLE[record["payload"]["application_type"]]
+                and not self._filing_returned(record)):
             return error_reply(409, "NOT-DELETABLE", catalogue.NOT_DELETABLE_MESSAGE)
         record.update(status="削除", pulled_back=False)
         return Reply(200, self._certificate_body(record), outcome="deleted")
@@ -367,7 +381,7 @@ class Sandbox:
         if record["pulled_back"]:
             return Reply(200, self._certificate_body(record), {REPLAYED_HEADER: "true"}, outcome="replayed")
         kind = record["payload"]["application_type"]
-        if record["status"] not in PULLABLE[kind]:
+        if record["status"] not in PULLABLE[kind] and not self._filing_returned(record):
             filed = kind == "oss" and record["status"] == "報告済"
             return error_reply(409, "NOT-PULLABLE", catalogue.NOT_PULLABLE_FILED_MESSAGE if filed
                                else catalogue.NOT_PULLABLE_MESSAGE)
@@ -523,13 +537,19 @@ class Sandbox:
         self._refresh_request(record, now)
         return Reply(200, self._request_body(record))
 
+    def _filing_returned(self, record: dict) -> bool:
+        """An OSS 保適証 reported to AINAS whose filing the 運輸支局 差戻 or 却下."""
+        return record["status"] == "報告済" and any(
+            request["status"] in FILING_RETURNED
+            for request in self._by_chassis["ainas"].get(record["payload"]["chassis_number"], ()))
+
     def _refresh_request(self, record: dict, now: datetime) -> dict:
         """One AINAS step per `ainas_step_seconds`; 申請中 reports the 保適証, 手続完了 completes it.
 
         The 代理人 desk and 運輸支局 hours are not modelled: steps run round the clock.
         """
         step = float(self.settings["ainas_step_seconds"])
-        if record["status"] in ("却下", "手続完了") or step <= 0:
+        if record["status"] in ("差戻", "却下", "手続完了") or step <= 0:
             return record
         index = min(int((now - record["created_at"]).total_seconds() // step), len(AINAS_STEPS) - 1)
         if record["review_code"] and index >= AINAS_STEPS.index("審査中"):
