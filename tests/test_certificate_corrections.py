@@ -287,3 +287,32 @@ def test_oss_certificate_locked_while_filed_is_correctable_after_the_filing_is_r
     assert response.status_code == 302 and "/certificates/wizard/" in response.headers["Location"]
     assert _get(dbq, certificate_id)["status"] == "draft"
     assert ("pull_back", "draft", True) in _events(dbq, certificate_id)
+
+
+def test_correcting_a_mistyped_odometer_downwards_is_not_a_reversal(app, tenants, dbq, browser, site, sandbox):
+    """The vehicle's last reading is the corrected certificate's own typo; a correction is checked
+    against the inspection before it (here none), not against itself."""
+    from tests.test_certificate_helpers import inspection_form
+
+    certificate_id = _sent(app, tenants, dbq, "ODO10-0000001")  # sent with 45,678 km
+    browser.login("a-inspector")
+    response = browser.post(f"/certificates/{certificate_id}/pull-back")
+    base = response.headers["Location"].rsplit("/", 1)[0]
+    inspector = dbq(lambda s: s.get(Certificate, certificate_id).inspector_id)
+    assert browser.post(f"{base}/inspection", inspection_form(inspector, odometer="4567")).status_code == 302
+    draft = int(base.split("/wizard/")[1])
+    assessment = dbq(lambda s: svc.assess(s, s.get(CertificateDraft, draft)))
+    assert assessment["previous_odometer_km"] is None
+    assert "ODOMETER_REVERSAL" not in {w["code"] for w in assessment["warnings"]}
+    # A new certificate for the same vehicle is still checked against the last reading.
+    ids = tenants.ids["a"]
+
+    def fresh(session):
+        tenant = Tenant(ids["Business"], frozenset(ids["sites"]))
+        new = svc.start_draft(session, tenant, ids["Site"], ids["users"]["inspector"])
+        new.data = {**session.get(CertificateDraft, draft).data}
+        new.data.pop("correction")
+        session.flush()
+        return svc.assess(session, new)
+
+    assert "ODOMETER_REVERSAL" in {w["code"] for w in dbq(fresh)["warnings"]}

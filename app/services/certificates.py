@@ -493,6 +493,7 @@ def assess(session, draft):
             "ファイルを読み込んでください。")
     policies = insurance["policies"]
     previous = matched_vehicle(session, draft.business_id, vehicle["chassis_number"])
+    previous_km = _previous_odometer(session, draft, previous)
     try:
         result = assess_renewal(
             current_expiry=_d(vehicle["expiry_date"]),
@@ -503,7 +504,7 @@ def assess(session, draft):
             current_insurance_end=_d(policies[0]["end_date"]),
             vehicle_kind=vehicle["vehicle_kind"],
             odometer_km=inspection["odometer_km"],
-            previous_odometer_km=previous.last_odometer_km if previous else None,
+            previous_odometer_km=previous_km,
         )
     except ValueError as exc:
         raise CertificateInputError(str(exc)) from None
@@ -520,7 +521,7 @@ def assess(session, draft):
         "last_application_date": last.isoformat() if last else None,
         "last_application_date_differs": result.last_application_date_is_insurance_end is False,
         "insurance_end": policies[-1]["end_date"],
-        "previous_odometer_km": previous.last_odometer_km if previous else None,
+        "previous_odometer_km": previous_km,
         "warnings": warnings,
         "blocked": any(w["code"] == INSURANCE_SHORT_FOR_ALL_DATES for w in warnings),
     }
@@ -607,6 +608,20 @@ def preflight(session, draft, today):
         {"key": "inspector", "label": "自動車検査員",
          "value": f"{inspector.name}(検査員コード {inspector.inspector_code})" if inspector else "(未選択)"},
     ]
+
+
+def _previous_odometer(session, draft, vehicle):
+    """The odometer at the vehicle's previous inspection. For a correction, the vehicle's last
+    reading is the corrected certificate's own: take the inspection before it instead."""
+    if vehicle is None:
+        return None
+    correction = (draft.data or {}).get("correction")
+    if not correction:
+        return vehicle.last_odometer_km
+    return session.scalar(select(Certificate.odometer_km).where(
+        Certificate.vehicle_id == vehicle.id, Certificate.id != correction["certificate_id"],
+        Certificate.status != "deleted").order_by(Certificate.inspection_date.desc(), Certificate.id.desc())
+        .limit(1))
 
 
 def issue_date_of(draft, today):
