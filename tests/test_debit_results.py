@@ -214,13 +214,15 @@ def drop_record(content):
     (lambda c, ids: c.replace(CRLF, b"  " + CRLF, 1), "1件目のレコード: レコード長が122バイト"),
     (lambda c, ids: drop_record(c), "件数が口座振替データの 5件と一致しません"),
 ])
-def test_a_tampered_file_imports_nothing(app, db_session, produced, tamper, message):
+def test_a_tampered_file_imports_nothing(app, db_session, produced, tamper, message, caplog):
     before = state(db_session)
     content = tamper(with_results(produced, {customers(produced)[0]: "1"}), customers(produced))
+    caplog.set_level("WARNING", logger="app.services.debit_results")
     with pytest.raises(billing.BillingError, match=message) as error:
         debit_results.import_debit_results(db_session, 2026, 10, content)
     assert "取り込めませんでした" in str(error.value)
     assert state(db_session) == before
+    assert "debit results 2026-10 refused" in caplog.text  # for the operators: who tried what
 
 
 def test_a_month_without_a_debit_file_has_nothing_to_import(app, db_session, produced):

@@ -153,6 +153,12 @@ def import_debit_results(session, year, month, content: bytes, *, now=None) -> I
                                 f"{outcome.paid_yen:,}円、振替不能 {outcome.unpaid_count}件 "
                                 f"{outcome.unpaid_yen:,}円、sha256 {sha256}")
         session.commit()
+    except BillingError as error:
+        session.rollback()
+        # Nothing changed, so nothing is audited; operators still see who tried what.
+        log.warning("debit results %s refused (%d bytes, sha256 %s): %s", label, len(content),
+                    hashlib.sha256(content).hexdigest(), str(error).replace("\n", " / "))
+        raise
     except BaseException:
         session.rollback()
         raise
