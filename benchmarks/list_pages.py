@@ -15,14 +15,16 @@ Server time is the time the app takes to answer in-process (no network). The las
 ``list_p95_ms: <p95 over every request>`` (target under 150 ms).
 """
 import argparse
-import gc
 import datetime as dt
+import gc
 import os
 import random
 import re
 import statistics
 import sys
 import time
+
+from stats import percentile  # benchmarks/stats.py
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL",
@@ -126,11 +128,6 @@ def pages(shops, anywhere, rng):
         ("協会 送信状況 車台番号", "kyokai-admin", f"/association/certificates/list/?chassis={chassis}"),
     ]
     return out
-
-
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def main():

@@ -41,6 +41,8 @@ import time
 
 import requests
 
+from stats import percentile  # benchmarks/stats.py
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 LOAD_URL = os.environ.get("LOAD_DATABASE_URL",
@@ -267,11 +269,6 @@ def wait_for(url, seconds=60):
         except requests.RequestException:
             time.sleep(0.3)
     raise SystemExit(f"{url} did not answer within {seconds} s")
-
-
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def main():

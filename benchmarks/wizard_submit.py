@@ -20,6 +20,8 @@ import tempfile
 import threading
 import time
 
+from stats import percentile  # benchmarks/stats.py
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL")
 if BENCH_URL:
@@ -193,11 +195,6 @@ def run_throughput(app, ids, count, threads):
     if linked != count:
         raise SystemExit(f"only {linked} of {count} certificates reached 連携済")
     return count / elapsed
-
-
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def main(argv=None):

@@ -44,7 +44,10 @@ def plate_serial(text):
 
 def search_kind(text):
     """``serial``, ``plate``, ``partial``, ``too_short`` or None (nothing typed)."""
-    key = plate_key(text)
+    return _kind(plate_key(text))
+
+
+def _kind(key):
     if not key:
         return None
     if key.isascii() and key.isdigit():
@@ -57,8 +60,8 @@ def search_kind(text):
 
 def criterion(key_column, serial_column, text):
     """The SQL condition for plates matching ``text`` (see the module docstring), or None."""
-    kind = search_kind(text)
     key = plate_key(text)
+    kind = _kind(key)
     if kind == "serial":
         return serial_column == key.lstrip("0")
     if kind == "plate":

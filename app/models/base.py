@@ -1,5 +1,5 @@
 """Shared column helpers."""
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import declared_attr, validates
 
 from app.domain import plates
@@ -25,6 +25,17 @@ class SiteOwnedMixin:
     @declared_attr
     def site_id(cls):
         return Column(Integer, ForeignKey("site.id"), nullable=False, index=True)
+
+
+def plate_indexes(table):
+    """The indexes a PlateSearchMixin table needs (migration 0009_plate_keys): a serial or a
+    whole plate, newest first, by b-tree; part of a plate by trigram on PostgreSQL."""
+    return (
+        Index(f"ix_{table}_plate_serial", "plate_serial", "inspection_date", "id"),
+        Index(f"ix_{table}_plate_key", "plate_key", "inspection_date", "id"),
+        Index(f"ix_{table}_plate_trgm", "plate_key", postgresql_using="gin",
+              postgresql_ops={"plate_key": "gin_trgm_ops"}),
+    )
 
 
 class PlateSearchMixin:

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from app.models.base import PlateSearchMixin, SiteOwnedMixin, TimestampMixin
+from app.models.base import PlateSearchMixin, SiteOwnedMixin, TimestampMixin, plate_indexes
 
 CERTIFICATE_STATUSES = ("draft", "queued", "sent", "linked", "reported", "completed",
                         "rejected", "failed", "deleted")
@@ -96,11 +96,7 @@ class Certificate(PlateSearchMixin, SiteOwnedMixin, TimestampMixin, Model):
         Index("ix_certificate_site_date", "site_id", "inspection_date", "id"),
         Index("ix_certificate_updated_at", "updated_at"),
         Index("ix_certificate_status_updated", "status", "updated_at"),
-        # Plate searches by serial or whole plate, newest first (migration 0009_plate_keys).
-        Index("ix_certificate_plate_serial", "plate_serial", "inspection_date", "id"),
-        Index("ix_certificate_plate_key", "plate_key", "inspection_date", "id"),
-        Index("ix_certificate_plate_trgm", "plate_key", postgresql_using="gin",
-              postgresql_ops={"plate_key": "gin_trgm_ops"}),
+        *plate_indexes("certificate"),
         Index("ix_certificate_chassis_trgm", "chassis_number", postgresql_using="gin",
               postgresql_ops={"chassis_number": "gin_trgm_ops"}),
     )

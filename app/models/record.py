@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from app.models.base import PlateSearchMixin, SiteOwnedMixin, TimestampMixin
+from app.models.base import PlateSearchMixin, SiteOwnedMixin, TimestampMixin, plate_indexes
 
 RECORD_KINDS = {"designated": "指定整備記録簿", "periodic": "定期点検整備記録簿"}
 RECORD_STATUSES = {"draft": "作成中", "signed": "署名済", "output": "出力済"}
@@ -52,11 +52,7 @@ class Record(PlateSearchMixin, SiteOwnedMixin, TimestampMixin, Model):
         UniqueConstraint("previous_version_id", name="uq_record_previous_version"),
         # The list pages and searches at scale (migration 0008_list_indexes).
         Index("ix_record_site_date", "site_id", "inspection_date", "id"),
-        # Plate searches by serial or whole plate, newest first (migration 0009_plate_keys).
-        Index("ix_record_plate_serial", "plate_serial", "inspection_date", "id"),
-        Index("ix_record_plate_key", "plate_key", "inspection_date", "id"),
-        Index("ix_record_plate_trgm", "plate_key", postgresql_using="gin",
-              postgresql_ops={"plate_key": "gin_trgm_ops"}),
+        *plate_indexes("record"),
         Index("ix_record_chassis_trgm", "chassis_number", postgresql_using="gin",
               postgresql_ops={"chassis_number": "gin_trgm_ops"}),
     )
