@@ -145,40 +145,40 @@ def run_throughput(app, ids, count, threads):
 
     from app.extensions import db
     from app.models.certificate import Certificate, CertificateDraft
-    from app.services import certificates as svc
+    from app.services.certificates import common, confirmation, drafts, sender
     from app.tenancy import Tenant
     from app.timeutil import now
 
     tenant = Tenant(ids["business"], frozenset({ids["site"]}))
     with app.app_context():
-        drafts = []
+        draft_ids = []
         for n in range(count):
-            draft = svc.start_draft(db.session, tenant, ids["site"], ids["user"])
-            svc.save_vehicle(db.session, draft, {
+            draft = drafts.start_draft(db.session, tenant, ids["site"], ids["user"])
+            drafts.save_vehicle(db.session, draft, {
                 "vehicle_kind": "registered", "chassis_number": f"THRU{n:06d}-0000001", "expiry_date": "2026-12-20",
                 "owner_name": "試験 花子", "owner_address": "東京都"})
-            svc.save_inspection(db.session, draft, {
+            drafts.save_inspection(db.session, draft, {
                 "inspection_date": "2026-11-26", "inspector_id": str(ids["inspector"]), "odometer_km": "1000",
                 "validity_years": "2", "use": "private", "body": "passenger", "vehicle_weight_kg": "1200",
                 "application_type": "oss", "application_agent": "jaspa", "consent": "y"}, dt.date(2026, 11, 26))
-            svc.save_insurance(db.session, draft, {
+            drafts.save_insurance(db.session, draft, {
                 "policy1_certificate_number": "ABC12345678", "policy1_insurer_name": "試験損保",
                 "policy1_start_date": "2026-11-20", "policy1_end_date": "2029-01-20", "policy1_electronic": "y"})
-            svc.save_checks(db.session, draft, {"weight_tax_yen": "24600", "inspection_fee_yen": "1600"})
-            drafts.append(draft.id)
+            drafts.save_checks(db.session, draft, {"weight_tax_yen": "24600", "inspection_fee_yen": "1600"})
+            draft_ids.append(draft.id)
         db.session.commit()
         db.session.remove()
 
     def confirm(index):
         with app.app_context():
-            clients = svc.clients_from_config()
-            for draft_id in drafts[index::threads]:
+            clients = common.clients_from_config()
+            for draft_id in draft_ids[index::threads]:
                 moment = now()
-                certificate = svc.confirm(db.session, db.session.get(CertificateDraft, draft_id), ids["user"],
-                                          set(svc.PREFLIGHT_ITEMS), moment)
+                certificate = confirmation.confirm(db.session, db.session.get(CertificateDraft, draft_id),
+                                                   ids["user"], set(confirmation.PREFLIGHT_ITEMS), moment)
                 db.session.commit()
-                svc.send_now(db.session, certificate.id, clients, moment)
-            while svc.send_due(db.session, now(), clients):
+                sender.send_now(db.session, certificate.id, clients, moment)
+            while sender.send_due(db.session, now(), clients):
                 pass
             db.session.remove()
 
@@ -191,7 +191,7 @@ def run_throughput(app, ids, count, threads):
     elapsed = time.perf_counter() - started
     with app.app_context():
         linked = db.session.scalar(select(func.count()).select_from(Certificate).where(
-            Certificate.chassis_number.like("THRU%"), Certificate.status.in_(svc.LINKED_STATUSES)))
+            Certificate.chassis_number.like("THRU%"), Certificate.status.in_(common.LINKED_STATUSES)))
     if linked != count:
         raise SystemExit(f"only {linked} of {count} certificates reached 連携済")
     return count / elapsed

@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 from app.models.audit import AuditLog
 from app.models.billing import BillableEvent
 from app.models.certificate import Certificate, CertificateDraft, CertificateEvent
-from app.services import certificates as svc
+from app.services.certificates import common, confirmation, drafts, sender
 from app.tenancy import Tenant
 from app.timeutil import JST
 from tests.test_certificate_helpers import filled_draft
 from tests.test_certificate_wizard import dbq, sandbox, site  # noqa: F401  (fixtures)
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=JST)
-EVERY = {"confirmed": list(svc.PREFLIGHT_ITEMS)}
+EVERY = {"confirmed": list(confirmation.PREFLIGHT_ITEMS)}
 
 
 def _sent(app, tenants, dbq, chassis, application_type="oss"):
@@ -30,9 +30,10 @@ def _sent(app, tenants, dbq, chassis, application_type="oss"):
         tenant = Tenant(ids["Business"], frozenset(ids["sites"]))
         draft = filled_draft(session, tenant, ids["Site"], ids["users"]["inspector"], chassis,
                              application_type=application_type)
-        certificate = svc.confirm(session, draft, ids["users"]["inspector"], set(svc.PREFLIGHT_ITEMS), NOW)
+        certificate = confirmation.confirm(session, draft, ids["users"]["inspector"],
+                                           set(confirmation.PREFLIGHT_ITEMS), NOW)
         session.commit()
-        svc.send_now(session, certificate.id, svc.clients_from_config(), NOW)
+        sender.send_now(session, certificate.id, common.clients_from_config(), NOW)
         return certificate.id
 
     return dbq(make)
@@ -266,7 +267,7 @@ def test_oss_certificate_locked_while_filed_is_correctable_after_the_filing_is_r
     requests.post(f"{control}/clock", json={"advance_seconds": 15}, timeout=5)  # AINAS 申請中: 報告済
 
     def follow(hours):
-        dbq(lambda s: svc.process_certificate(s, certificate_id, svc.clients_from_config(),
+        dbq(lambda s: sender.process_certificate(s, certificate_id, common.clients_from_config(),
                                               NOW + dt.timedelta(hours=hours)))
 
     follow(1)
@@ -301,7 +302,7 @@ def test_correcting_a_mistyped_odometer_downwards_is_not_a_reversal(app, tenants
     inspector = dbq(lambda s: s.get(Certificate, certificate_id).inspector_id)
     assert browser.post(f"{base}/inspection", inspection_form(inspector, odometer="4567")).status_code == 302
     draft = int(base.split("/wizard/")[1])
-    assessment = dbq(lambda s: svc.assess(s, s.get(CertificateDraft, draft)))
+    assessment = dbq(lambda s: drafts.assess(s, s.get(CertificateDraft, draft)))
     assert assessment["previous_odometer_km"] is None
     assert "ODOMETER_REVERSAL" not in {w["code"] for w in assessment["warnings"]}
     # A new certificate for the same vehicle is still checked against the last reading.
@@ -309,10 +310,10 @@ def test_correcting_a_mistyped_odometer_downwards_is_not_a_reversal(app, tenants
 
     def fresh(session):
         tenant = Tenant(ids["Business"], frozenset(ids["sites"]))
-        new = svc.start_draft(session, tenant, ids["Site"], ids["users"]["inspector"])
+        new = drafts.start_draft(session, tenant, ids["Site"], ids["users"]["inspector"])
         new.data = {**session.get(CertificateDraft, draft).data}
         new.data.pop("correction")
         session.flush()
-        return svc.assess(session, new)
+        return drafts.assess(session, new)
 
     assert "ODOMETER_REVERSAL" in {w["code"] for w in dbq(fresh)["warnings"]}

@@ -5,7 +5,7 @@ import datetime as dt
 
 from app.integrations.sandbox.server import start_sandbox_in_thread
 from app.models.tenancy import Inspector, Site
-from app.services import certificates as svc
+from app.services.certificates import drafts
 
 TODAY = dt.date(2026, 11, 26)
 
@@ -49,12 +49,12 @@ def inspector_of(session, site_id):
 def filled_draft(session, tenant, site_id, user_id, chassis, *, kind="registered",
                  application_type="oss", weight_tax="24600", fee="1600"):
     """A draft taken through every wizard step by the service functions."""
-    draft = svc.start_draft(session, tenant, site_id, user_id)
-    svc.save_vehicle(session, draft, vehicle_form(chassis, kind))
-    svc.save_inspection(session, draft, inspection_form(inspector_of(session, site_id).id,
+    draft = drafts.start_draft(session, tenant, site_id, user_id)
+    drafts.save_vehicle(session, draft, vehicle_form(chassis, kind))
+    drafts.save_inspection(session, draft, inspection_form(inspector_of(session, site_id).id,
                                                         application_type, kind=kind), TODAY)
-    svc.save_insurance(session, draft, insurance_form())
-    svc.save_checks(session, draft, {"weight_tax_yen": weight_tax, "inspection_fee_yen": fee})
+    drafts.save_insurance(session, draft, insurance_form())
+    drafts.save_checks(session, draft, {"weight_tax_yen": weight_tax, "inspection_fee_yen": fee})
     return draft
 
 

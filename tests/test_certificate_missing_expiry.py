@@ -3,7 +3,7 @@ Japanese instruction on the checks step instead of a server error."""
 import pytest
 
 from app.models.certificate import CertificateDraft
-from app.services import certificates as svc
+from app.services.certificates import common, drafts
 
 
 def _draft(app, tenants):
@@ -28,8 +28,8 @@ def test_service_refuses_with_what_to_do(app, tenants):
 
     pk = _draft(app, tenants)
     with app.app_context():
-        with pytest.raises(svc.CertificateInputError) as caught:
-            svc.assess(db.session, db.session.get(CertificateDraft, pk))
+        with pytest.raises(common.CertificateInputError) as caught:
+            drafts.assess(db.session, db.session.get(CertificateDraft, pk))
     assert "有効期間の満了する日が未入力です" in " ".join(caught.value.messages)
 
 

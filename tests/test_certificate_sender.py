@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models.billing import BillableEvent
 from app.models.certificate import Certificate, CertificateEvent, PrinterOffset
 from app.reports import hybrid
-from app.services import certificates as svc
+from app.services.certificates import common, confirmation, sender
 from app.tenancy import Tenant
 from app.timeutil import JST
 from tests.test_certificate_helpers import filled_draft, ready_site, sandbox_config
@@ -32,7 +32,8 @@ def ctx(app, tenants, db_session):
 
 def _confirmed(session, ids, tenant, chassis, **kwargs):
     draft = filled_draft(session, tenant, ids["Site"], ids["users"]["inspector"], chassis, **kwargs)
-    certificate = svc.confirm(session, draft, ids["users"]["inspector"], set(svc.PREFLIGHT_ITEMS), NOW)
+    certificate = confirmation.confirm(session, draft, ids["users"]["inspector"],
+                                       set(confirmation.PREFLIGHT_ITEMS), NOW)
     session.commit()
     return certificate.id
 
@@ -47,16 +48,16 @@ def test_airas_maintenance_waits_for_the_opening(app, ctx, db_session):
     with sandbox_config(app) as server:
         requests.post(f"{server.base_url}/_control/faults", json={"maintenance": {"airas": 3600}}, timeout=5)
         certificate_id = _confirmed(db_session, ids, tenant, "HRS10-0000001")
-        clients = svc.clients_from_config()
-        svc.send_now(db_session, certificate_id, clients, NOW)
+        clients = common.clients_from_config()
+        sender.send_now(db_session, certificate_id, clients, NOW)
         certificate = db_session.get(Certificate, certificate_id)
         assert certificate.status == "queued" and certificate.attempts == 0
         assert "メンテナンス中" in certificate.advice and "自動で送信します" in certificate.advice
-        opens = svc.as_jst(certificate.next_attempt_at)
+        opens = common.as_jst(certificate.next_attempt_at)
         assert opens > NOW
-        assert svc.send_due(db_session, NOW + dt.timedelta(minutes=5), clients) == 0  # not yet
+        assert sender.send_due(db_session, NOW + dt.timedelta(minutes=5), clients) == 0  # not yet
         requests.post(f"{server.base_url}/_control/faults", json={"maintenance": []}, timeout=5)
-        assert svc.send_due(db_session, opens + dt.timedelta(seconds=1), clients) == 1
+        assert sender.send_due(db_session, opens + dt.timedelta(seconds=1), clients) == 1
         db_session.expire_all()
         certificate = db_session.get(Certificate, certificate_id)
         assert certificate.status == "linked" and certificate.reason is None
@@ -67,7 +68,7 @@ def test_a_refusal_is_shown_with_reason_and_next_step(app, ctx, db_session):
     ids, tenant = ctx
     with sandbox_config(app) as server:
         certificate_id = _confirmed(db_session, ids, tenant, "DUP10-9000409")
-        svc.send_now(db_session, certificate_id, svc.clients_from_config(), NOW)
+        sender.send_now(db_session, certificate_id, common.clients_from_config(), NOW)
         certificate = db_session.get(Certificate, certificate_id)
         assert certificate.status == "rejected" and certificate.reason_code == "DUP"
         assert certificate.reason == "同一車台番号の保適証が既に登録されています。"
@@ -80,15 +81,15 @@ def test_the_insurance_not_yet_error_retries_until_it_clears(app, ctx, db_sessio
     ids, tenant = ctx
     with sandbox_config(app, jibai_delay_seconds=1.0) as server:
         certificate_id = _confirmed(db_session, ids, tenant, "JIB10-0000001")
-        clients = svc.clients_from_config()
-        svc.send_now(db_session, certificate_id, clients, NOW)
+        clients = common.clients_from_config()
+        sender.send_now(db_session, certificate_id, clients, NOW)
         certificate = db_session.get(Certificate, certificate_id)
         assert certificate.status == "queued" and certificate.reason_code == "E127"
         assert certificate.first_insurance_error_at is not None
-        retry_at = svc.as_jst(certificate.next_attempt_at)
+        retry_at = common.as_jst(certificate.next_attempt_at)
         assert retry_at >= NOW + dt.timedelta(seconds=1)  # never sooner than AIRAS asked
         requests.post(f"{server.base_url}/_control/clock", json={"advance_seconds": 5}, timeout=5)
-        svc.send_due(db_session, retry_at, clients)
+        sender.send_due(db_session, retry_at, clients)
         db_session.expire_all()
         assert db_session.get(Certificate, certificate_id).status == "linked"
 
@@ -97,10 +98,10 @@ def test_the_insurance_error_gives_up_after_an_hour(app, ctx, db_session):
     ids, tenant = ctx
     with sandbox_config(app):
         certificate_id = _confirmed(db_session, ids, tenant, "JIB20-9000127")  # E127 for ever
-        clients = svc.clients_from_config()
+        clients = common.clients_from_config()
         moment = NOW
         for _ in range(10):
-            svc.send_due(db_session, moment, clients)
+            sender.send_due(db_session, moment, clients)
             moment += dt.timedelta(minutes=20)
         db_session.expire_all()
         certificate = db_session.get(Certificate, certificate_id)
@@ -154,7 +155,7 @@ def test_register_lists_the_month_as_csv_and_pdf(app, tenants, browser):
         ready_site(db.session, ids["Site"])
         tenant = Tenant(ids["Business"], frozenset(ids["sites"]))
         draft = fill(db.session, tenant, ids["Site"], ids["users"]["inspector"], "REG10-0000001")
-        svc.confirm(db.session, draft, ids["users"]["inspector"], set(svc.PREFLIGHT_ITEMS), NOW)
+        confirmation.confirm(db.session, draft, ids["users"]["inspector"], set(confirmation.PREFLIGHT_ITEMS), NOW)
         db.session.commit()
     browser.login("a-manager")
     response = browser.get("/certificates/register.csv?month=2026-11")

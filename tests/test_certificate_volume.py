@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models.billing import BillableEvent
 from app.models.certificate import Certificate, OssRequest
-from app.services import certificates as svc
+from app.services.certificates import common, confirmation, sender
 from app.tenancy import Tenant
 from app.timeutil import JST
 from tests.test_certificate_helpers import filled_draft, ready_site, sandbox_config
@@ -74,11 +74,11 @@ def _run_threads(target, count):
 def _sender(app, moment, kill_after=None):
     def work(_index):
         with app.app_context():
-            clients = svc.clients_from_config()
+            clients = common.clients_from_config()
             if kill_after is not None:
                 clients.airas = KillingAirasClient(clients.airas, kill_after)
             try:
-                while svc.send_due(db.session, moment, clients, limit=25):
+                while sender.send_due(db.session, moment, clients, limit=25):
                     pass
             finally:
                 db.session.remove()
@@ -90,7 +90,7 @@ def _counts(app, ids):
         s = db.session
         result = {
             "linked": s.scalar(select(func.count()).select_from(Certificate).where(
-                Certificate.id.in_(ids), Certificate.status.in_(svc.LINKED_STATUSES))),
+                Certificate.id.in_(ids), Certificate.status.in_(common.LINKED_STATUSES))),
             "oss_accepted": s.scalar(select(func.count()).select_from(OssRequest).where(
                 OssRequest.certificate_id.in_(ids), OssRequest.status == "accepted")),
             "billable": s.scalar(select(func.count()).select_from(BillableEvent).where(
@@ -144,16 +144,16 @@ def test_300_concurrent_certificates_with_faults_and_a_killed_sender(app, tenant
 
         def confirm(index):
             with app.app_context():
-                clients = svc.clients_from_config()
+                clients = common.clients_from_config()
                 from app.models.certificate import CertificateDraft
                 for draft_id in drafts[index::8]:
                     draft = db.session.get(CertificateDraft, draft_id)
-                    certificate = svc.confirm(db.session, draft, ids["users"]["inspector"],
-                                              set(svc.PREFLIGHT_ITEMS), START)
+                    certificate = confirmation.confirm(db.session, draft, ids["users"]["inspector"],
+                                                       set(confirmation.PREFLIGHT_ITEMS), START)
                     db.session.commit()
                     with lock:
                         confirmed.append(certificate.id)
-                    svc.send_now(db.session, certificate.id, clients, START)
+                    sender.send_now(db.session, certificate.id, clients, START)
                 db.session.remove()
 
         _run_threads(confirm, 8)

@@ -13,7 +13,7 @@ from app.commands.scale_data import (
     load_scale_data,
 )
 from app.domain.inspection_forms import applicable_checks, decode_results, validate_result
-from app.services.certificates import LINKED_STATUSES
+from app.services.certificates.common import LINKED_STATUSES
 
 CHASSIS = re.compile(r"\b[A-Z0-9]{2,8}-\d{7}\b")
 

@@ -3,7 +3,7 @@ their timeline of outside calls, and each site's printer offset for the hybrid f
 
 Every row carries ``business_id`` and ``site_id`` so the tenancy layer scopes it without joins.
 A Certificate's status codes are the glossary's (draft, queued, sent, linked, reported,
-completed, rejected, failed, deleted); the sender in app/services/certificates.py moves them.
+completed, rejected, failed, deleted); the sender in app/services/certificates/sender.py moves them.
 """
 from flask_appbuilder import Model
 from sqlalchemy import (

@@ -29,7 +29,7 @@ def positions():
 
 
 def _labels():
-    from app.services.certificates import (  # the one place the status words live
+    from app.services.certificates.labels import (  # the one place the status words live
         AIRAS_APPLICATION_TYPE_LABELS,
         BODY_LABELS,
         STATUS_LABELS,

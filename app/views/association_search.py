@@ -16,7 +16,7 @@ from app.models.certificate import Certificate
 from app.models.record import RECORD_KINDS, RECORD_STATUSES, Record
 from app.domain import plates
 from app.models.tenancy import Business, Site
-from app.services import certificates as svc
+from app.services.certificates import drafts, labels
 
 MIN_LENGTH = plates.MIN_PARTIAL  # trigram search needs three characters
 MATCH_CAP = 5000
@@ -25,7 +25,7 @@ SHOWN = 100
 
 def _terms(args):
     plate = (args.get("plate") or "").strip()
-    chassis = svc.normalise_chassis(args.get("chassis") or "")
+    chassis = drafts.normalise_chassis(args.get("chassis") or "")
     return plate, chassis
 
 
@@ -70,7 +70,7 @@ class AssociationSearchView(BaseView):
         return self.render_template(
             "association_search/search.html", plate=plate, chassis=chassis, errors=errors,
             certificates=certificates, records=records, counts=counts, cap=MATCH_CAP,
-            shown=SHOWN, status_labels=svc.STATUS_LABELS, record_kinds=RECORD_KINDS,
+            shown=SHOWN, status_labels=labels.STATUS_LABELS, record_kinds=RECORD_KINDS,
             record_statuses=RECORD_STATUSES, title="保適証・記録簿の検索(全事業者)")
 
 

@@ -1,5 +1,5 @@
 """The certificate screens: the wizard, the list per site, the 発行管理簿, printing, and the
-association's support view. Thin: every rule lives in app/services/certificates.py.
+association's support view. Thin: every rule lives in the app/services/certificates/ package.
 
 Shop rows are loaded only through ``get_owned_or_404``/``scope`` with ``current_tenant()``;
 the support view is a separate association-only view.
@@ -18,8 +18,7 @@ from app.extensions import db
 from app.models.certificate import Certificate, CertificateDraft, CertificateEvent, PrinterOffset
 from app.models.tenancy import Site
 from app.reports import hybrid
-from app.services import certificate_corrections as corrections
-from app.services import certificates as svc
+from app.services.certificates import common, confirmation, corrections, drafts, followup, labels, sender
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import JST, now, today
 from app.views.tenant_view import TenantModelView
@@ -28,10 +27,10 @@ STEPS = (("scan", "読み取り"), ("vehicle", "車両の確認"), ("inspection"
          ("insurance", "自賠責"), ("checks", "確認事項"), ("confirm", "確定"))
 STEP_ENDPOINTS = {"scan": "scan", "vehicle": "vehicle", "inspection": "inspection",
                   "insurance": "insurance", "checks": "checks", "confirm": "preflight"}
-TEMPLATE_GLOBALS = dict(status_labels=svc.STATUS_LABELS, oss_status_labels=svc.OSS_STATUS_LABELS,
-                        kind_labels=svc.VEHICLE_KIND_LABELS, type_labels=svc.APPLICATION_TYPE_LABELS,
-                        use_labels=svc.USE_LABELS, body_labels=svc.BODY_LABELS, eco_labels=svc.ECO_LABELS,
-                        agents=svc.APPLICATION_AGENTS, as_jst=svc.as_jst, steps=STEPS,
+TEMPLATE_GLOBALS = dict(status_labels=labels.STATUS_LABELS, oss_status_labels=labels.OSS_STATUS_LABELS,
+                        kind_labels=labels.VEHICLE_KIND_LABELS, type_labels=labels.APPLICATION_TYPE_LABELS,
+                        use_labels=labels.USE_LABELS, body_labels=labels.BODY_LABELS, eco_labels=labels.ECO_LABELS,
+                        agents=labels.APPLICATION_AGENTS, as_jst=common.as_jst, steps=STEPS,
                         wareki=lambda value: format_wareki(
                             dt.date.fromisoformat(value) if isinstance(value, str) else value) if value else "―")
 
@@ -69,7 +68,7 @@ class CertificateWizardView(BaseView):
                 save(draft)
                 db.session.commit()
                 return redirect(url_for(f"CertificateWizardView.{next_endpoint}", pk=draft.id))
-            except svc.CertificateInputError as exc:
+            except common.CertificateInputError as exc:
                 db.session.rollback()
                 errors = exc.messages
                 draft = _owned_draft(pk)
@@ -81,16 +80,16 @@ class CertificateWizardView(BaseView):
     def index(self):
         tenant = current_tenant()
         sites = db.session.scalars(scope(select(Site), Site, tenant).order_by(Site.id)).all()
-        drafts = svc.open_drafts(db.session, scope(select(CertificateDraft), CertificateDraft, tenant))
-        return self._page("start", sites=sites, drafts=drafts, title="保適証の作成")
+        open_drafts = drafts.open_drafts(db.session, scope(select(CertificateDraft), CertificateDraft, tenant))
+        return self._page("start", sites=sites, drafts=open_drafts, title="保適証の作成")
 
     @expose("/start", methods=["POST"])
     @has_access
     def start(self):
         try:
             site_id = int(request.form.get("site_id", ""))
-            draft = svc.start_draft(db.session, current_tenant(), site_id, g.user.id)
-        except (ValueError, svc.CertificateInputError):
+            draft = drafts.start_draft(db.session, current_tenant(), site_id, g.user.id)
+        except (ValueError, common.CertificateInputError):
             db.session.rollback()
             flash("事業場を選んでから開始してください。", "danger")
             return redirect(url_for("CertificateWizardView.index"))
@@ -107,7 +106,7 @@ class CertificateWizardView(BaseView):
                                                    and not all(isinstance(r, str) for r in reads)):
             return jsonify(error={"code": "INVALID_INPUT",
                                   "message": "読み取りデータの形式が正しくありません。もう一度読み取ってください。"}), 400
-        parsed = svc.parse_reads(reads, today())
+        parsed = drafts.parse_reads(reads, today())
         ok = parsed.pop("ok")
         return jsonify(parsed), (200 if ok else 422)
 
@@ -117,7 +116,7 @@ class CertificateWizardView(BaseView):
         def save(draft):
             upload = request.files.get("cert_file")
             data = upload.read(2 * 1024 * 1024) if upload and upload.filename else None
-            svc.save_scan(db.session, draft, request.form.get("reads", ""), today(), data)
+            drafts.save_scan(db.session, draft, request.form.get("reads", ""), today(), data)
 
         has_capture = os.path.exists(os.path.join(current_app.static_folder, "js", "qr_capture.js"))
         return self._step(pk, "scan", save, "vehicle", has_capture=has_capture)
@@ -127,23 +126,23 @@ class CertificateWizardView(BaseView):
     def vehicle(self, pk):
         def known(draft):
             chassis = ((draft.data or {}).get("vehicle") or {}).get("chassis_number")
-            return svc.matched_vehicle(db.session, draft.business_id, chassis)
+            return drafts.matched_vehicle(db.session, draft.business_id, chassis)
 
-        return self._step(pk, "vehicle", lambda d: svc.save_vehicle(db.session, d, request.form),
+        return self._step(pk, "vehicle", lambda d: drafts.save_vehicle(db.session, d, request.form),
                           "inspection", known=known)
 
     @expose("/<int:pk>/inspection", methods=["GET", "POST"])
     @has_access
     def inspection(self, pk):
         return self._step(pk, "inspection",
-                          lambda d: svc.save_inspection(db.session, d, request.form, today()),
-                          "insurance", inspectors=lambda d: svc.site_inspectors(db.session, d),
+                          lambda d: drafts.save_inspection(db.session, d, request.form, today()),
+                          "insurance", inspectors=lambda d: drafts.site_inspectors(db.session, d),
                           today_iso=today().isoformat())
 
     @expose("/<int:pk>/insurance", methods=["GET", "POST"])
     @has_access
     def insurance(self, pk):
-        return self._step(pk, "insurance", lambda d: svc.save_insurance(db.session, d, request.form),
+        return self._step(pk, "insurance", lambda d: drafts.save_insurance(db.session, d, request.form),
                           "checks")
 
     @expose("/<int:pk>/checks", methods=["GET", "POST"])
@@ -151,16 +150,16 @@ class CertificateWizardView(BaseView):
     def checks(self, pk):
         draft = _owned_draft(pk)
         try:
-            assessment = svc.assess(db.session, draft)
-        except svc.CertificateInputError as exc:
+            assessment = drafts.assess(db.session, draft)
+        except common.CertificateInputError as exc:
             flash(" ".join(exc.messages), "danger")
             return redirect(url_for("CertificateWizardView.insurance", pk=pk))
-        clients = svc.clients_from_config()
+        clients = common.clients_from_config()
         inspection = draft.data["inspection"]
-        tax = svc.weight_tax_comparison(draft, clients.weight_tax, dt.date.fromisoformat(
+        tax = drafts.weight_tax_comparison(draft, clients.weight_tax, dt.date.fromisoformat(
             inspection["application_date"]))
-        fee = svc.fee_for(draft)
-        return self._step(pk, "checks", lambda d: svc.save_checks(db.session, d, request.form), "preflight",
+        fee = drafts.fee_for(draft)
+        return self._step(pk, "checks", lambda d: drafts.save_checks(db.session, d, request.form), "preflight",
                           assessment=assessment, tax=tax, fee=fee)
 
     @expose("/<int:pk>/confirm", methods=["GET"])
@@ -168,8 +167,8 @@ class CertificateWizardView(BaseView):
     def preflight(self, pk):
         draft = _owned_draft(pk)
         try:
-            items = svc.preflight(db.session, draft, today())
-        except svc.CertificateInputError as exc:
+            items = confirmation.preflight(db.session, draft, today())
+        except common.CertificateInputError as exc:
             flash(" ".join(exc.messages), "danger")
             return redirect(url_for("CertificateWizardView.scan", pk=pk))
         can_certify = self.appbuilder.sm.has_access("can_certify", self.class_permission_name)
@@ -183,16 +182,16 @@ class CertificateWizardView(BaseView):
         moment = now()
         acknowledged = set(request.form.getlist("confirmed"))
         try:
-            certificate = svc.confirm(db.session, draft, g.user.id, acknowledged, moment)
+            certificate = confirmation.confirm(db.session, draft, g.user.id, acknowledged, moment)
             db.session.commit()
-        except svc.CertificateInputError as exc:
+        except common.CertificateInputError as exc:
             db.session.rollback()
             draft = _owned_draft(pk)
-            items = svc.preflight(db.session, draft, today())
+            items = confirmation.preflight(db.session, draft, today())
             return self._page("confirm", draft, items=items, errors=exc.messages, can_certify=True,
                               acknowledged=acknowledged), 422
         certificate_id = certificate.id
-        svc.send_now(db.session, certificate_id, svc.clients_from_config(), moment)
+        sender.send_now(db.session, certificate_id, common.clients_from_config(), moment)
         flash("保適証を確定しました。送信の状況はこの画面で確認できます。", "success")
         return redirect(url_for("CertificateView.show", pk=certificate_id))
 
@@ -232,16 +231,16 @@ def _filters(query, args):
     if plate is not None:
         query = query.where(plate)
     if args.get("chassis"):
-        query = query.where(Certificate.chassis_number.contains(svc.normalise_chassis(args["chassis"])))
+        query = query.where(Certificate.chassis_number.contains(drafts.normalise_chassis(args["chassis"])))
     for name, op in (("date_from", "__ge__"), ("date_to", "__le__")):
         if args.get(name):
             try:
-                day = svc.parse_date_input(args[name], "検査年月日")
-            except svc.CertificateInputError as exc:
+                day = drafts.parse_date_input(args[name], "検査年月日")
+            except common.CertificateInputError as exc:
                 flash(" ".join(exc.messages), "danger")
                 continue
             query = query.where(getattr(Certificate.inspection_date, op)(day))
-    if args.get("status") in svc.STATUS_LABELS:
+    if args.get("status") in labels.STATUS_LABELS:
         query = query.where(Certificate.status == args["status"])
     return query
 
@@ -295,7 +294,7 @@ class CertificateView(BaseView):
         if request.method == "POST":
             try:
                 return run(certificate)
-            except svc.CertificateInputError as exc:
+            except common.CertificateInputError as exc:
                 db.session.rollback()
                 errors = exc.messages
                 certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
@@ -307,7 +306,7 @@ class CertificateView(BaseView):
     def delete_certificate(self, pk):
         """削除 at AIRAS (inspectors and site managers): a confirmation page, then the call."""
         def run(certificate):
-            corrections.delete_certificate(db.session, certificate, svc.clients_from_config(), now(),
+            corrections.delete_certificate(db.session, certificate, common.clients_from_config(), now(),
                                            window_not_yet=request.form.get("window_not_yet") == "y")
             flash("保適証をAIRASで削除しました。", "success")
             return redirect(url_for("CertificateView.show", pk=pk))
@@ -320,7 +319,7 @@ class CertificateView(BaseView):
     def pull_back(self, pk):
         """引戻し for correction: what can be corrected, then the call and the prefilled wizard draft."""
         def run(certificate):
-            draft = corrections.pull_back(db.session, certificate, svc.clients_from_config(), now(), g.user.id)
+            draft = corrections.pull_back(db.session, certificate, common.clients_from_config(), now(), g.user.id)
             flash("AIRASで引戻ししました。訂正する項目を直して、最後に自動車検査員が確定してください。", "success")
             return redirect(url_for("CertificateWizardView.vehicle", pk=draft.id))
 
@@ -395,13 +394,13 @@ def _timeline(certificate_id):
 
 def _resend(certificate, back):
     try:
-        svc.request_resend(db.session, certificate, now())
+        followup.request_resend(db.session, certificate, now())
         db.session.commit()
-    except svc.CertificateInputError as exc:
+    except common.CertificateInputError as exc:
         db.session.rollback()
         flash(" ".join(exc.messages), "danger")
         return redirect(back)
-    svc.send_now(db.session, certificate.id, svc.clients_from_config(), now())
+    sender.send_now(db.session, certificate.id, common.clients_from_config(), now())
     flash("再送しました。結果はこの画面で確認できます。", "info")
     return redirect(back)
 

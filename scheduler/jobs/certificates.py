@@ -7,7 +7,8 @@ log = logging.getLogger(__name__)
 def run_certificate_send(app):
     """Send every certificate whose next attempt is due (idempotent: a rerun changes nothing)."""
     from app.extensions import db
-    from app.services.certificates import clients_from_config, send_due
+    from app.services.certificates.common import clients_from_config
+    from app.services.certificates.sender import send_due
     from app.timeutil import now
 
     with app.app_context():

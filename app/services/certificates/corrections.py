@@ -1,4 +1,5 @@
-"""削除 and 引戻し of a 保適証 at AIRAS (outside-systems.md §1.5 and the state diagram in §5.2).
+"""Corrections of a sent 保適証: 削除 and 引戻し at AIRAS, and the correction draft (outside-systems.md
+§1.5 and the state diagram in §5.2).
 
 Both are shop commands. Each one checks the status, takes the certificate's lease so the sender
 does not call AIRAS about the same certificate at the same time, and makes one call outside any
@@ -7,46 +8,39 @@ audit record. A failed call changes nothing except a failed timeline entry and a
 Repeating the command is safe: AIRAS answers a second 削除 or 引戻し with the record as it already is.
 
 引戻し reopens a wizard draft prefilled from the certificate. When an inspector confirms it,
-``certificates.confirm`` calls ``apply_correction``, and the sender registers the corrected
+``confirmation.confirm`` applies the correction, and the sender registers the corrected
 保適証 again under the same 交付番号 with a new idempotency key.
 """
 from __future__ import annotations
-
-import uuid
 
 from sqlalchemy import select
 
 from app import audit
 from app.integrations import OutsideRejectedError, OutsideSystemError
-from app.models.certificate import Certificate, CertificateDraft, OssRequest
-from app.services.certificates import (
-    OSS_FINAL,
-    CertificateInputError,
-    _claim,
-    _event,
-    _mark_linked,
-    _still_ours,
-    oss_payload,
-    utc_naive,
-)
+from app.models.certificate import CertificateDraft
+from app.services.certificates.common import OSS_FINAL, CertificateInputError
+from app.services.certificates.events import record_event
+from app.services.certificates.followup import mark_linked
+from app.services.certificates.sender import claim, still_ours
 
 audit.ACTION_LABELS.update({
     "certificate_delete": "保適証の削除", "certificate_delete_failed": "保適証の削除(失敗)",
     "certificate_pull_back": "保適証の引戻し", "certificate_pull_back_failed": "保適証の引戻し(失敗)",
-    "certificate_correct": "保適証の訂正",
 })
+
 
 # Our status codes from which AIRAS allows each command ("draft" = pulled back, AIRAS 作成中).
 # 窓口申請 from 報告済 only until the window examines the papers: [I] for 削除 (outside-systems.md §5.2).
 DELETABLE = {"oss": ("draft", "sent", "linked", "rejected"),
              "hybrid": ("draft", "sent", "linked", "rejected", "reported")}
 PULLABLE = {"oss": ("sent", "linked", "rejected"), "hybrid": ("sent", "linked", "rejected", "reported")}
+
+
 # A 却下 for these reasons concerns an item that cannot be corrected: delete and issue again.
 UNCORRECTABLE_REASONS = ("VIN-KIND",)
 UNCORRECTABLE_LABELS = ("車台番号", "自動車区分", "交付年月日", "検査年月日", "自動車検査員")
 CORRECTABLE_LABELS = ("登録番号", "使用者の氏名・住所", "走行距離計表示値", "自賠責", "申請方法(OSS申請・窓口申請)",
                       "有効期間", "自動車重量税額・検査手数料")
-
 BUSY = "この保適証は今、自動送信の処理中です。1〜2分おいてから、もう一度操作してください。"
 SAFE_TO_REPEAT = "もう一度同じ操作をしてください(AIRASですでに処理済みでも、二重に処理されることはありません)。"
 DELETED_ADVICE = ("この保適証はAIRASで削除しました。交付番号は使えません。必要な場合は「保適証の作成」から新しい保適証を"
@@ -54,11 +48,6 @@ DELETED_ADVICE = ("この保適証はAIRASで削除しました。交付番号�
 OSS_NOT_SENT = "保適証を削除したため、OSS申請依頼は送信しませんでした。"
 OSS_AFTER_DELETE = ("保適証を削除しました。AINASの申請依頼(依頼番号 {request_id})は自動では取り下げられません。"
                     "代理人(日整連支部)に取下げを依頼し、新しい保適証で申請依頼をし直してください。")
-OSS_AFTER_CORRECTION = ("保適証を訂正しました。AINASの申請依頼の内容は代理人(日整連支部)が訂正します。"
-                        "訂正した内容を代理人に連絡してください。")
-OSS_NOT_SENT_HYBRID = "申請方法を窓口申請に訂正したため、OSS申請依頼は送信しませんでした。"
-OSS_AFTER_HYBRID = ("申請方法を窓口申請に訂正しました。AINASの申請依頼(依頼番号 {request_id})の取下げを"
-                    "代理人(日整連支部)に依頼してください。")
 CORRECTING_ADVICE = "訂正の入力を済ませて自動車検査員が確定すると、AIRASに訂正を送信します。"
 
 
@@ -109,16 +98,16 @@ def pull_back_problems(certificate):
 def _call_outside(session, certificate, now, action, call, window_note=""):
     """Hold the lease, make one AIRAS call, and on failure record it and raise a Japanese message."""
     certificate_id = certificate.id
-    token = _claim(session, certificate_id, now, statuses=(certificate.status,), due_only=False)
+    token = claim(session, certificate_id, now, statuses=(certificate.status,), due_only=False)
     if token is None:
         raise CertificateInputError(BUSY)
     try:
         return token, call()
     except OutsideSystemError as exc:
-        certificate = _still_ours(session, certificate_id, token)
+        certificate = still_ours(session, certificate_id, token)
         if certificate is not None:
-            _event(session, certificate, now, "airas", action, certificate.status, certificate.status,
-                   code=exc.code, message=exc.message, success=False)
+            record_event(session, certificate, now, "airas", action, certificate.status, certificate.status,
+                         code=exc.code, message=exc.message, success=False)
             audit.record(session, f"certificate_{action}_failed", entity=certificate,
                          detail=f"{certificate.airas_id} {exc.code}{window_note}")
             _release(certificate, token)
@@ -129,7 +118,7 @@ def _call_outside(session, certificate, now, action, call, window_note=""):
 
 def _apply_answer(session, certificate_id, token, result, status, advice):
     """The answer of a shop command, while the lease is still ours: (certificate, status before)."""
-    certificate = _still_ours(session, certificate_id, token)
+    certificate = still_ours(session, certificate_id, token)
     if certificate is None:
         session.commit()
         raise CertificateInputError(BUSY)
@@ -156,7 +145,7 @@ def _read_first(client, airas_id, status):
 def _catch_up_link(session, certificate, seen, now):
     if seen is not None and seen["linked"]:
         certificate.issue_number = seen.get("issue_number") or certificate.issue_number
-        _mark_linked(session, certificate, now)
+        mark_linked(session, certificate, now)
 
 
 def _delete_at_airas(client, airas_id):
@@ -192,8 +181,8 @@ def delete_certificate(session, certificate, clients, now, *, window_not_yet=Fal
         session.delete(leftover)  # pulled back, then deleted: nothing is left to correct
     oss_note = _settle_oss_after_delete(certificate.oss_request)
     message = f"AIRAS: 削除(交付番号 {certificate.issue_number or '―'}){note}"
-    _event(session, certificate, now, "airas", "delete", before, "deleted",
-           message=f"{message} {oss_note}" if oss_note else message)
+    record_event(session, certificate, now, "airas", "delete", before, "deleted",
+                 message=f"{message} {oss_note}" if oss_note else message)
     audit.record(session, "certificate_delete", entity=certificate,
                  detail=f"{certificate.chassis_number} {airas_id} {before}->deleted{note}")
     _release(certificate, token)
@@ -228,8 +217,8 @@ def pull_back(session, certificate, clients, now, user_id):
         lambda: (_read_first(clients.airas, airas_id, status), clients.airas.pull_back_certificate(airas_id)))
     certificate, before = _apply_answer(session, certificate.id, token, result, "draft", CORRECTING_ADVICE)
     _catch_up_link(session, certificate, seen, now)
-    _event(session, certificate, now, "airas", "pull_back", before, "draft",
-           message=f"AIRAS: {result['airas_status']}(引戻し済み、交付番号 {certificate.issue_number or '―'})")
+    record_event(session, certificate, now, "airas", "pull_back", before, "draft",
+                 message=f"AIRAS: {result['airas_status']}(引戻し済み、交付番号 {certificate.issue_number or '―'})")
     audit.record(session, "certificate_pull_back", entity=certificate,
                  detail=f"{certificate.chassis_number} {airas_id} {before}->draft")
     draft = correction_draft(session, certificate, user_id)
@@ -268,58 +257,3 @@ def correction_draft(session, certificate, user_id):
     session.add(draft)
     session.flush()
     return draft
-
-
-def correction_key(certificate):
-    """A new idempotency key for each corrected 登録 ("<uuid>:c1", ":c2", ...)."""
-    number = int(((certificate.details or {}).get("correction") or {}).get("number", 0)) + 1
-    return f"{certificate.idempotency_key.split(':')[0]}:c{number}", number
-
-
-def apply_correction(session, draft, correction, fields, site, now):
-    """Confirming a correction draft: the pulled-back certificate takes the corrected data, queued
-    for the sender's corrected 登録 (same 交付番号, new key). Called by ``certificates.confirm``."""
-    certificate = session.scalar(select(Certificate).where(
-        Certificate.id == correction["certificate_id"], Certificate.business_id == draft.business_id,
-        Certificate.site_id == draft.site_id))
-    if certificate is None or certificate.status != "draft":
-        raise CertificateInputError("訂正する保適証が引戻しの状態ではありません。保適証の画面で状態を確認してください。")
-    key, number = correction_key(certificate)
-    for name, value in fields.items():
-        setattr(certificate, name, value)
-    certificate.details = {**fields["details"], "correction": {"number": number, "pending": True}}
-    certificate.idempotency_key = key
-    certificate.status = "queued"
-    certificate.attempts = 0
-    certificate.next_attempt_at = utc_naive(now)
-    certificate.reason_code = certificate.reason = certificate.advice = None
-    certificate.first_insurance_error_at = None
-    _settle_oss_after_correction(session, certificate, draft, site, now)
-    session.flush()
-    return certificate
-
-
-def _settle_oss_after_correction(session, certificate, draft, site, now):
-    oss = certificate.oss_request
-    if certificate.application_type == "oss":
-        payload = oss_payload(draft, site)
-        if oss is None:
-            session.add(OssRequest(business_id=certificate.business_id, site_id=certificate.site_id,
-                                   certificate_id=certificate.id, status="queued", payload=payload,
-                                   idempotency_key=str(uuid.uuid4()), attempts=0, next_attempt_at=utc_naive(now)))
-        elif oss.request_id is None or oss.status in ("rejected", "withdrawn"):
-            # Not at AINAS yet (keep its key: a lost answer may have stored it, and a changed body is
-            # then refused, never duplicated), or final there (a new request needs a new key).
-            if oss.request_id is not None:
-                oss.idempotency_key = str(uuid.uuid4())
-            oss.status, oss.payload, oss.request_id, oss.ainas_status = "queued", payload, None, None
-            oss.reason_code = oss.reason = oss.advice = None
-            oss.attempts, oss.next_attempt_at = 0, utc_naive(now)
-        elif oss.payload != payload:
-            oss.advice = OSS_AFTER_CORRECTION
-    elif oss is not None and oss.status not in OSS_FINAL:
-        oss.next_attempt_at = None
-        if oss.request_id is None:
-            oss.status, oss.reason, oss.advice = "withdrawn", OSS_NOT_SENT_HYBRID, None
-        else:
-            oss.advice = OSS_AFTER_HYBRID.format(request_id=oss.request_id)
