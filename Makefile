@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 PORT ?= 5000
 export FLASK_APP := run.py
 
-.PHONY: run test venv translations db clean chromium
+.PHONY: run test venv translations db clean chromium vendor-zxing
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ chromium:
 
 test: venv translations chromium
 	$(VENV)/bin/pytest
+
+# The camera's QR decoder, vendored under app/static/vendor/zxing-wasm/ (pinned; needs npm).
+vendor-zxing:
+	scripts/vendor_zxing_wasm.sh
 
 clean:
 	rm -rf $(VENV) instance/*.db

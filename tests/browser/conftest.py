@@ -38,16 +38,27 @@ def fontconfig():
 
 
 @pytest.fixture(scope="session")
-def chromium(fontconfig):
+def playwright_driver():
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+def launch_chromium(playwright, fontconfig, extra_args=()):
+    """Debian's Chromium in Japanese with the project's fonts; ``extra_args`` for a browser of
+    its own (a fake camera, for one)."""
     assert os.path.exists(CHROMIUM), "Chromium がありません: apt-get install chromium"
     env = dict(os.environ, FONTCONFIG_FILE=fontconfig, LANGUAGE="ja", LANG="ja_JP.UTF-8")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                             env=env)
-        yield browser
-        browser.close()
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + list(extra_args),
+                                      env=env)
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright_driver, fontconfig):
+    browser = launch_chromium(playwright_driver, fontconfig)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

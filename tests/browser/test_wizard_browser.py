@@ -45,6 +45,15 @@ def _wedge(page, read):
     page.keyboard.press("Enter")
 
 
+def go_on_to_vehicle(page, kind):
+    """「読み取り内容で進む」: the vehicle page of the reads, of ``kind``; its summary's text."""
+    with page.expect_navigation():
+        page.get_by_role("button", name="読み取り内容で進む").click()
+    assert page.url.endswith("/vehicle"), page.inner_text("body")[:500]
+    assert page.input_value("#f-vehicle_kind") == kind
+    return page.inner_text(".well")
+
+
 def _type(page, selector, text):
     page.locator(selector).fill("")
     page.locator(selector).press_sequentially(text)
@@ -87,14 +96,9 @@ def test_wizard_with_a_wedge_reader_until_linked(app, tenants, page, site, sandb
     result = page.locator("#qr-result")
     assert "JTESTVIN000000001" in result.inner_text() and "横浜" in result.inner_text()
     screenshot(page, "11-wizard-scan-complete")
-    with page.expect_navigation():
-        page.get_by_role("button", name="読み取り内容で進む").click()
-    assert page.url.endswith("/vehicle"), page.inner_text("body")[:500]
-
     # The vehicle as read, confirmed; the electronic card has no expiry date in its codes.
-    well = page.inner_text(".well")
+    well = go_on_to_vehicle(page, "registered")
     assert "JTESTVIN000000001" in well and "横浜" in well and "6AA-XYZ20" in well
-    assert page.input_value("#f-vehicle_kind") == "registered"
     _type(page, "#f-expiry_date", "2026-12-20")
     _type(page, "#f-owner_name", "試験 花子")
     _type(page, "#f-owner_address", "東京都品川区1-2-3")
@@ -198,11 +202,7 @@ def test_kei_read_in_reverse_with_a_stray_code(app, tenants, page, site):
     assert "車検証の二次元コードではないため無視しました" in result
     assert "alert-danger" not in page.get_attribute("#qr-result", "class")
     screenshot(page, "20-kei-reverse-with-stray-code")
-    with page.expect_navigation():
-        page.get_by_role("button", name="読み取り内容で進む").click()
-    assert page.url.endswith("/vehicle")
-    assert page.input_value("#f-vehicle_kind") == "kei"
-    assert "XY21S-654321" in page.inner_text(".well")
+    assert "XY21S-654321" in go_on_to_vehicle(page, "kei")
     assert "無視しました" in page.inner_text(".keizoku-wizard")
     screenshot(page, "21-kei-vehicle")
     assert_no_js_errors(page)

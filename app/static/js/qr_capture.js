@@ -4,17 +4,20 @@
  * A wedge reader types each code followed by a suffix (CR/Enter, LF or Tab). This helper
  * turns a <textarea> into the capture field: every suffix ends one read, Enter never
  * submits the form, the progress ("登録車 3/5", "軽 1/2") is shown in an element, the field
- * is cleared after 20 s of silence (so half a certificate never mixes with the next one),
- * and the reads are POSTed as JSON {"reads": [...]} to the server parser when a
- * certificate looks complete (or when send() is called). The answer (the parser's result
- * or {"error": {code, message}}) goes to options.onParsed and to a `qrparsed` CustomEvent
- * dispatched on the textarea (event.detail is the JSON plus `reads`, the reads that were sent).
+ * is cleared after 20 s of silence (so half a certificate never mixes with the next one; a
+ * `qrexpired` event then goes to the textarea), and the reads are POSTed as JSON
+ * {"reads": [...]} to the server parser when a certificate looks complete (or when send() is
+ * called). The answer (the parser's result or {"error": {code, message}}) goes to
+ * options.onParsed and to a `qrparsed` CustomEvent dispatched on the textarea (event.detail is
+ * the JSON plus `reads`, the reads that were sent).
  *
  * Markup (auto-attached on DOMContentLoaded):
  *   <meta name="csrf-token" content="…">
  *   <textarea data-qr-capture data-qr-parse-url="/…/parse" data-qr-progress="qr-progress"></textarea>
  *   <span id="qr-progress" aria-live="polite"></span>
  * Or by hand: KeizokuQrCapture.attach(textarea, {url, progress, onParsed, silenceMs}).
+ * Another source of reads (the camera, qr_camera.js) hands each read to addRead(text), which
+ * types it into the field as a wedge reader would, and calls keepAlive() while it is busy.
  *
  * The progress is a hint only; the server parser decides (vehicle-qr.md §8). Plain ES2017.
  */
@@ -188,9 +191,25 @@
       }
     }
 
+    function expire() {
+      clear();
+      textarea.dispatchEvent(new CustomEvent('qrexpired', { bubbles: true }));
+    }
+
     function restartSilenceTimer() {
       clearTimeout(timer);
-      timer = setTimeout(clear, silenceMs);
+      timer = setTimeout(expire, silenceMs);
+    }
+
+    // One read from another source, typed into the field with its suffix.
+    function addRead(read) {
+      var value = textarea.value;
+      if (value !== '' && !/[\r\n\t]$/.test(value)) {
+        value += '\n'; // a wedge read still being typed ends here
+      }
+      textarea.value = value + read + '\n';
+      restartSilenceTimer();
+      update(true);
     }
 
     function insertAtCaret(text) {
@@ -227,7 +246,8 @@
       });
     }
 
-    return { reads: reads, clear: clear, send: send, progress: function () { return progressOf(reads()); } };
+    return { reads: reads, clear: clear, send: send, addRead: addRead, keepAlive: restartSilenceTimer,
+      progress: function () { return progressOf(reads()); } };
   }
 
   function attachAll() {
@@ -238,12 +258,19 @@
     });
   }
 
-  global.KeizokuQrCapture = { attach: attach, attachAll: attachAll, classifyRead: classifyRead, progressOf: progressOf };
-  if (global.document) {
+  // Runs fn once the page's markup is there (now, if it already is).
+  function whenReady(fn) {
+    if (!global.document) {
+      return;
+    }
     if (document.readyState === 'loading') {
-      document.addEventListener('DOMContentLoaded', attachAll);
+      document.addEventListener('DOMContentLoaded', fn);
     } else {
-      attachAll();
+      fn();
     }
   }
+
+  global.KeizokuQrCapture = { attach: attach, attachAll: attachAll, classifyRead: classifyRead,
+    progressOf: progressOf, whenReady: whenReady };
+  whenReady(attachAll);
 })(typeof window !== 'undefined' ? window : this);
