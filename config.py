@@ -2,6 +2,8 @@
 import os
 from datetime import timedelta
 
+from app.settings import SAMPLES as OPERATOR_SAMPLES
+
 BASE_DIR = os.path.abspath(os.path.dirname(__file__))
 
 
@@ -91,11 +93,27 @@ class Config:
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "keizoku@example.jp")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000")
-    ASSOCIATION_NAME = os.environ.get("ASSOCIATION_NAME", "一般財団法人 整備情報協会")
-    ASSOCIATION_CONTACT = os.environ.get("ASSOCIATION_CONTACT", "サポートデスク 03-0000-0000")
+
+    # --- Operator settings: who the association is, its collection account, where the ----
+    # service is reached. No defaults in production: app/settings.py checks them at the start
+    # of gunicorn's run:app and of the scheduler, and `flask deploy-check` lists what is wrong.
+    REQUIRE_OPERATOR_SETTINGS = True
+    SERVICE_NAME = os.environ.get("SERVICE_NAME", "Keizoku")
+    ASSOCIATION_NAME = os.environ.get("ASSOCIATION_NAME")
+    ASSOCIATION_ADDRESS = os.environ.get("ASSOCIATION_ADDRESS")
+    ASSOCIATION_PHONE = os.environ.get("ASSOCIATION_PHONE")
+    ASSOCIATION_CONTACT = os.environ.get("ASSOCIATION_CONTACT")  # the support desk, as shown
+    ASSOCIATION_SUPPORT_EMAIL = os.environ.get("ASSOCIATION_SUPPORT_EMAIL")  # inquiries go there
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")  # every absolute URL starts with it
+    INVOICE_REGISTRATION_NUMBER = os.environ.get("INVOICE_REGISTRATION_NUMBER")
+    DEBIT_CONSIGNOR_CODE = os.environ.get("DEBIT_CONSIGNOR_CODE")
+    DEBIT_CONSIGNOR_NAME = os.environ.get("DEBIT_CONSIGNOR_NAME")
+    DEBIT_BANK_CODE = os.environ.get("DEBIT_BANK_CODE")
+    DEBIT_BRANCH_CODE = os.environ.get("DEBIT_BRANCH_CODE")
+    DEBIT_ACCOUNT_TYPE = os.environ.get("DEBIT_ACCOUNT_TYPE")
+    DEBIT_ACCOUNT_NUMBER = os.environ.get("DEBIT_ACCOUNT_NUMBER")
 
     # Outside systems (reached only through app/integrations clients).
     # Defaults point at the sandbox that `make run` starts (python -m app.integrations.sandbox).
@@ -107,12 +125,26 @@ class Config:
     OUTSIDE_TIMEOUT_SECONDS = float(os.environ.get("OUTSIDE_TIMEOUT_SECONDS", "10"))
 
 
+def with_operator_samples(*, from_environment=True):
+    """Development, the tests and the demo: the operator settings the environment does not set
+    (tests: all of them) are the samples of app/settings.py, which production refuses."""
+    def apply(cls):
+        cls.REQUIRE_OPERATOR_SETTINGS = False
+        for name, sample in OPERATOR_SAMPLES.items():
+            setattr(cls, name, os.environ.get(name, sample) if from_environment else sample)
+        return cls
+
+    return apply
+
+
+@with_operator_samples()
 class DevelopmentConfig(Config):
     # `make run` serves plain http on localhost.
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 
+@with_operator_samples(from_environment=False)
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret"

@@ -7,13 +7,19 @@ exit. FLASK_APP=run.py serves the CLI.
 import argparse
 import gc
 import atexit
+import logging
 import os
 import subprocess
 import sys
 
 from app import create_app
+from app.settings import require_operator_settings
 
 app = create_app(os.environ.get("KEIZOKU_CONFIG", "config.DevelopmentConfig"))
+if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+    # Serving (gunicorn's run:app, python run.py): production refuses to start on missing,
+    # sample or invalid operator settings. The flask CLI still runs, deploy-check above all.
+    require_operator_settings(app.config, "web", logging.getLogger("keizoku"))
 # What start-up loaded lives as long as the process: keep it out of the garbage collector's
 # full passes, which otherwise paused a request for 110-160 ms now and then
 # (benchmarks/list_pages.py). Each gunicorn worker imports this module, so each freezes.

@@ -40,7 +40,13 @@ def main(argv=None):
                         format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s")
     from app import create_app
 
+    from app.settings import OperatorSettingsError, require_operator_settings
+
     app = create_app(os.environ.get("KEIZOKU_CONFIG", "config.Config"))
+    try:
+        require_operator_settings(app.config, "scheduler", logging.getLogger("scheduler"))
+    except OperatorSettingsError:
+        return 1
     jobs = discover_jobs(args.jobs_module)
     if args.only:
         unknown = set(args.only) - set(jobs)

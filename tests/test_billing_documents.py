@@ -115,12 +115,13 @@ def test_businesses_without_a_usable_account_are_listed_not_written(app, db_sess
 
 
 def test_a_malformed_file_is_refused(app, db_session, tenants, closed_october):
+    sample = app.config["DEBIT_CONSIGNOR_NAME"]
     app.config["DEBIT_CONSIGNOR_NAME"] = "整備情報協会"  # kanji cannot go into the bank file
     try:
-        with pytest.raises(billing.BillingError, match="委託者名"):
+        with pytest.raises(billing.BillingError, match="DEBIT_CONSIGNOR_NAME（口座振替の委託者名）"):
             billing.produce_debit_file(db_session, 2026, 10)
     finally:
-        del app.config["DEBIT_CONSIGNOR_NAME"]
+        app.config["DEBIT_CONSIGNOR_NAME"] = sample
     assert db_session.scalar(select(func.count(DebitFile.id))) == 0
     assert db_session.scalars(select(BillingMonth.state).where(
         BillingMonth.year_month == "2026-10")).one() == "closed"
@@ -144,7 +145,8 @@ def test_invoice_pdf_is_a_qualified_invoice(app, db_session, tenants, closed_oct
     invoice = closed_october[tenants.ids["b"]["Business"]]
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(billing.invoice_pdf(invoice))).pages)
     compact = text.replace(" ", "").replace("\n", "")
-    assert billing.DEFAULT_REGISTRATION_NUMBER in compact
+    assert app.config["INVOICE_REGISTRATION_NUMBER"] == "T9234567890123"  # the sample
+    assert "T9234567890123" in compact
     assert invoice.number in compact and "事業者B" in compact
     assert "12,265" in compact and "1,115" in compact and "10%" in compact
     assert "2026年10月1日" in compact and "2026年10月31日" in compact
@@ -154,7 +156,7 @@ def test_invoice_pdf_is_a_qualified_invoice(app, db_session, tenants, closed_oct
         text = PdfReader(io.BytesIO(billing.invoice_pdf(invoice))).pages[0].extract_text()
         assert "T8700110005901" in text.replace(" ", "")
     finally:
-        del app.config["INVOICE_REGISTRATION_NUMBER"]
+        app.config["INVOICE_REGISTRATION_NUMBER"] = "T9234567890123"
 
 
 def test_invoice_csv_in_utf8_with_bom_and_shift_jis(app, db_session, tenants, closed_october):

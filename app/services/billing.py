@@ -34,6 +34,7 @@ from app.models.tenancy import Business, Site
 from app.reports import zengin
 from app.reports.billing_csv import render_invoice_csv
 from app.reports.invoice_pdf import InvoiceDetailLine, InvoiceDocument, render_invoice_pdf
+from app.settings import DEBIT_SETTINGS, settings_problems
 from app.timeutil import JST, now as jst_now
 
 log = logging.getLogger(__name__)
@@ -44,17 +45,6 @@ audit.ACTION_LABELS.update({
     "debit_file_produced": "口座振替データ作成",
     "debit_file_downloaded": "口座振替データのダウンロード",
 })
-
-# Demo defaults; production sets every one of these in the environment (see the report).
-DEFAULT_REGISTRATION_NUMBER = "T9234567890123"  # check digit valid, not a real number
-DEBIT_DEFAULTS = {
-    "DEBIT_CONSIGNOR_CODE": "1234567890",
-    "DEBIT_CONSIGNOR_NAME": "ｾｲﾋﾞｼﾞﾖｳﾎｳｷﾖｳｶｲ",
-    "DEBIT_BANK_CODE": "0001",
-    "DEBIT_BRANCH_CODE": "001",
-    "DEBIT_ACCOUNT_TYPE": "1",
-    "DEBIT_ACCOUNT_NUMBER": "1234567",
-}
 
 KIND_ORDER = {kind: i for i, kind in enumerate(BILLABLE_KINDS)}
 _MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
@@ -394,19 +384,19 @@ class DebitFileResult:
     produced_now: bool
 
 
-def _config(key, default):
-    return current_app.config.get(key, default)
-
-
 def debit_header(debit_date):
+    """The association's side of the file, from the operator settings (app/settings.py)."""
+    cfg = current_app.config
+    problems = settings_problems(cfg, names=DEBIT_SETTINGS,
+                                 production=cfg["REQUIRE_OPERATOR_SETTINGS"])
+    if problems:
+        raise BillingError("口座振替データを作成できません。協会の設定を直してから、もう一度作成してください。\n"
+                           + "\n".join(p.line() for p in problems))
     return zengin.DebitHeader(
-        consignor_code=_config("DEBIT_CONSIGNOR_CODE", DEBIT_DEFAULTS["DEBIT_CONSIGNOR_CODE"]),
-        consignor_name=_config("DEBIT_CONSIGNOR_NAME", DEBIT_DEFAULTS["DEBIT_CONSIGNOR_NAME"]),
-        debit_date=debit_date,
-        bank_code=_config("DEBIT_BANK_CODE", DEBIT_DEFAULTS["DEBIT_BANK_CODE"]),
-        branch_code=_config("DEBIT_BRANCH_CODE", DEBIT_DEFAULTS["DEBIT_BRANCH_CODE"]),
-        account_type=int(_config("DEBIT_ACCOUNT_TYPE", DEBIT_DEFAULTS["DEBIT_ACCOUNT_TYPE"])),
-        account_number=_config("DEBIT_ACCOUNT_NUMBER", DEBIT_DEFAULTS["DEBIT_ACCOUNT_NUMBER"]),
+        consignor_code=cfg["DEBIT_CONSIGNOR_CODE"], consignor_name=cfg["DEBIT_CONSIGNOR_NAME"],
+        debit_date=debit_date, bank_code=cfg["DEBIT_BANK_CODE"],
+        branch_code=cfg["DEBIT_BRANCH_CODE"], account_type=int(cfg["DEBIT_ACCOUNT_TYPE"]),
+        account_number=cfg["DEBIT_ACCOUNT_NUMBER"],
     )
 
 
@@ -546,7 +536,7 @@ def debit_file_name(debit_file) -> str:
 
 
 def registration_number() -> str:
-    return _config("INVOICE_REGISTRATION_NUMBER", DEFAULT_REGISTRATION_NUMBER)
+    return current_app.config["INVOICE_REGISTRATION_NUMBER"]
 
 
 def invoice_document(invoice) -> InvoiceDocument:
@@ -558,13 +548,13 @@ def invoice_document(invoice) -> InvoiceDocument:
     )
     return InvoiceDocument(
         invoice_number=invoice.number,
-        issuer_name=_config("ASSOCIATION_NAME", "一般財団法人 整備情報協会"),
+        issuer_name=current_app.config["ASSOCIATION_NAME"],
         registration_number=registration_number(),
         recipient_name=invoice.recipient_name,
         issue_date=invoice.issue_date, period_start=invoice.period_start,
         period_end=invoice.period_end, debit_date=invoice.debit_date, lines=lines,
-        issuer_address=_config("ASSOCIATION_ADDRESS", ""),
-        issuer_phone=_config("ASSOCIATION_PHONE", ""),
+        issuer_address=current_app.config["ASSOCIATION_ADDRESS"] or "",
+        issuer_phone=current_app.config["ASSOCIATION_PHONE"] or "",
     )
 
 
