@@ -95,6 +95,15 @@ def _clean_app_state(request):
 
 
 @pytest.fixture
+def app_config(app):
+    """``app.config`` for one test to change: every key is as before afterwards."""
+    saved = dict(app.config)
+    yield app.config
+    app.config.clear()
+    app.config.update(saved)
+
+
+@pytest.fixture
 def db_session(app):
     from app.extensions import db
 

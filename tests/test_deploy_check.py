@@ -39,14 +39,10 @@ def test_deploy_check_passes_valid_settings(tmp_path):
     assert result.stdout == "config.Config: 協会の設定はすべて揃っていて、本番で使える値です。\n"
 
 
-def test_deploy_check_names_a_wrong_check_digit(app):
+def test_deploy_check_names_a_wrong_check_digit(app, app_config):
     # In this process (the same command on the test app's config), to keep the suite quick.
-    saved = {name: app.config.get(name) for name in VALID}
-    app.config.update({**VALID, "INVOICE_REGISTRATION_NUMBER": "T8700110005902"})
-    try:
-        wrong = app.test_cli_runner().invoke(args=["deploy-check"])
-    finally:
-        app.config.update(saved)
+    app_config.update({**VALID, "INVOICE_REGISTRATION_NUMBER": "T8700110005902"})
+    wrong = app.test_cli_runner().invoke(args=["deploy-check"])
     assert wrong.exit_code == 1
     (problem,) = [line.strip() for line in wrong.output.splitlines()[1:]]
     assert problem.startswith("INVOICE_REGISTRATION_NUMBER（適格請求書発行事業者登録番号）:")

@@ -1,8 +1,11 @@
 """Every page a shop user and an association user can reach renders in Japanese.
 
 Pages are found from ``app.url_map`` (GET rules; id rules filled with ids the user owns),
-so new pages are covered automatically. Visible text and the attributes people read
-(title, placeholder, button values, alt) are checked for leftover English words.
+so new pages are covered automatically. Text and the attributes people read (title,
+placeholder, button values, alt, and the texts scripts show: FAB's confirmation dialogs take
+``data-text``, tooltips ``data-original-title``) are checked for leftover English words,
+hidden ones included: the dialogs every page carries are hidden until they open. Identifiers
+in ``<code>`` (environment names, commands) and URLs are data, not words.
 """
 import re
 from html.parser import HTMLParser
@@ -10,7 +13,7 @@ from html.parser import HTMLParser
 import pytest
 
 # Words allowed in the Japanese UI: names of systems, file formats and our brand.
-ALLOWED = {"Keizoku", "AIRAS", "AINAS", "OSS", "PDF", "CSV", "QR", "ID", "URL", "UTC", "OK",
+ALLOWED = {"Keizoku", "AIRAS", "AINAS", "OSS", "PDF", "CSV", "QR", "ID", "URL", "UTC",
            "MLIT", "A3", "A4", "registered", "hybrid_only", "Demo", "Pass",
            # units and names people in the trade read as they are
            "mm", "km", "kPa", "ppm", "cd", "dB", "CO", "HC", "JIS", "JSON",
@@ -26,11 +29,14 @@ class VisibleText(HTMLParser):
         self.chunks = []
         self._skip = 0
 
+    SKIPPED = ("script", "style", "noscript", "code")
+
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "noscript"):
+        if tag in self.SKIPPED:
             self._skip += 1
         attrs = dict(attrs)
-        for name in ("title", "placeholder", "alt", "aria-label"):
+        for name in ("title", "placeholder", "alt", "aria-label", "data-text",
+                     "data-original-title", "data-placeholder"):
             if attrs.get(name):
                 self.chunks.append(attrs[name])
         if tag == "input" and attrs.get("type") in ("submit", "button") and attrs.get("value"):
@@ -39,7 +45,7 @@ class VisibleText(HTMLParser):
             pass
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style", "noscript"):
+        if tag in self.SKIPPED:
             self._skip -= 1
 
     def handle_data(self, data):
@@ -52,6 +58,7 @@ def english_words(html, data_values):
     parser.feed(html)
     text = " ".join(parser.chunks)
     text = re.sub(r"[\w.+-]+@[\w.-]+", " ", text)  # e-mail addresses are data
+    text = re.sub(r"https?://[^\s<>\"'）)]+", " ", text)  # so are URLs
     for value in sorted(data_values, key=len, reverse=True):
         text = text.replace(value, " ")
     return sorted({w for w in WORD.findall(text) if w not in ALLOWED and w != "__None"})
@@ -128,3 +135,24 @@ def test_error_pages_are_japanese(app, tenants, browser):
         assert english_words(html, set()) == [], html
     assert "ページが見つかりません" in not_found.get_data(as_text=True)
     assert "有効期限が切れました" in no_token.get_data(as_text=True)
+
+
+def test_hidden_text_is_read_too():
+    hidden = ('<div class="modal fade" style="display: none" hidden><button>Cancel</button>'
+              '<a class="confirm" data-text="Delete it?" href="#">削除</a></div>'
+              '<code>DEBIT_BANK_CODE</code> https://keizoku.example.jp/login/')
+    assert english_words(hidden, set()) == ["Cancel", "Delete", "it"]
+
+
+def test_fabs_dialogs_on_every_page_speak_japanese(app, tenants, browser):
+    browser.login("assoc-admin")
+    html = browser.get("/association/businesses/list/").get_data(as_text=True)
+    start = html.rindex("<div", 0, html.index('id="modal-confirm"'))
+    end = html.index('class="modal-footer"', html.index('id="modal-alert"')) + 200
+    dialogs = html[start:end]
+    assert "操作の確認" in dialogs and "キャンセル" in dialogs and "実行する" in dialogs
+    assert "閉じる" in dialogs and "OK" not in dialogs and "Cancel" not in dialogs
+    assert english_words(dialogs, set()) == []
+    assert "js/fab_ja.js" in html  # FAB's own script messages ("No row selected")
+    script = app.test_client().get("/static/js/fab_ja.js").get_data(as_text=True)
+    assert '"No row selected": "対象の行を選んでから操作してください。"' in script
