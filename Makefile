@@ -34,15 +34,17 @@ run: db
 	@echo "  さくらモータース: sakura-manager, sakura-inspector, sakura-clerk"
 	@echo "  みどり自動車:     midori-manager, midori-inspector, midori-clerk"
 	@echo ""
-	PORT=$(PORT) $(PY) run.py --with-services
+	PORT=$(PORT) PUBLIC_BASE_URL=http://127.0.0.1:$(PORT) $(PY) run.py --with-services
 
-# The real-browser tests drive Debian's Chromium (no browser download at test time).
+# The real-browser tests drive Debian's Chromium (no browser download at test time), with a
+# Japanese font so pages and screenshots show characters, not boxes.
+CHROMIUM_PACKAGES := chromium chromium-l10n fonts-ipaexfont
 chromium:
-	@{ command -v chromium >/dev/null 2>&1 && dpkg -s chromium-l10n >/dev/null 2>&1; } || { \
+	@{ command -v chromium >/dev/null 2>&1 && dpkg -s $(CHROMIUM_PACKAGES) >/dev/null 2>&1; } || { \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-l10n; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES); \
 	  else \
-	    echo "Chromium が見つかりません。次のコマンドでインストールしてください: sudo apt-get install chromium chromium-l10n"; \
+	    echo "Chromium か日本語フォントが見つかりません。次のコマンドでインストールしてください: sudo apt-get install $(CHROMIUM_PACKAGES)"; \
 	    exit 1; \
 	  fi; }
 

@@ -27,7 +27,6 @@ def _database_url():
 
 
 class Config:
-    APP_NAME = "Keizoku"
     TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Tokyo")
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
     SQLALCHEMY_DATABASE_URI = _database_url()
@@ -99,7 +98,8 @@ class Config:
     # service is reached. No defaults in production: app/settings.py checks them at the start
     # of gunicorn's run:app and of the scheduler, and `flask deploy-check` lists what is wrong.
     REQUIRE_OPERATOR_SETTINGS = True
-    SERVICE_NAME = os.environ.get("SERVICE_NAME", "Keizoku")
+    SERVICE_NAME = os.environ.get("SERVICE_NAME", "Keizoku")  # the guide, the FAQ, mails
+    APP_NAME = SERVICE_NAME  # FAB's page titles
     ASSOCIATION_NAME = os.environ.get("ASSOCIATION_NAME")
     ASSOCIATION_ADDRESS = os.environ.get("ASSOCIATION_ADDRESS")
     ASSOCIATION_PHONE = os.environ.get("ASSOCIATION_PHONE")

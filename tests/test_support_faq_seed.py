@@ -67,3 +67,29 @@ def test_every_help_topic_links_to_an_entry_of_the_guide(app, tenants):
     assert "重量税額を調べることはできますか?" in page
     retention = app.test_client().get("/guide/faq/q42").get_data(as_text=True)
     assert "保存期間は2年間です。" in retention
+
+
+def test_the_seed_names_the_service_by_its_setting_and_describes_its_register(app, app_config,
+                                                                              tenants, browser):
+    from app.extensions import db
+    from app.models.support import FaqEntry
+    from app.services.support import load_faq_seed
+
+    seed = load_faq_seed()
+    text = "".join(e["title"] + e["body"] for e in seed["entries"])
+    assert "スマート継続" not in text and text.count("{service_name}") == 7
+    app_config["SERVICE_NAME"] = "整備ネット"
+    assert app.test_cli_runner().invoke(args=["support", "seed-faq"]).exit_code == 0
+    with app.app_context():
+        entries = {e.slug: e for e in db.session.scalars(select(FaqEntry))}
+    assert entries["q8"].title == "整備ネットの利用にはソフトウェア(アプリ)をダウンロードする必要がありますか?"
+    assert not any("{service_name}" in e.title + e.body for e in entries.values())
+    # Q28: the product has a 発行管理簿 (certificates/register), as PDF and CSV.
+    assert entries["q28"].body.startswith("搭載しています。保適証メニューの「発行管理簿」で")
+    assert "PDF" in entries["q28"].body and "CSV" in entries["q28"].body
+    guide = app.test_client().get("/guide/faq/q28").get_data(as_text=True)
+    assert "整備ネット ご利用ガイド" in guide and "搭載しています。" in guide
+    assert "Keizoku" not in guide
+    browser.login("a-manager")
+    register = browser.get("/certificates/register/").get_data(as_text=True)
+    assert "<h2>発行管理簿</h2>" in register and "PDFで表示" in register and "CSVで保存" in register

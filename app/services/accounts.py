@@ -7,6 +7,7 @@ from flask import current_app
 from werkzeug.security import generate_password_hash
 
 from app import audit
+from app.public_urls import public_url
 from app.security.passwords import generate_initial_password
 from app.services.mail import send_mail
 from app.timeutil import today, utcnow_naive
@@ -40,7 +41,7 @@ def change_password(session, user, new_password):
 
 
 def login_url():
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/login/"
+    return public_url("KeizokuAuthDBView.login")
 
 
 def notice_context(user, password):
@@ -55,14 +56,15 @@ def notice_context(user, password):
         "password": password,
         "login_url": login_url(),
         "issued_on": today(),
+        "service_name": cfg["SERVICE_NAME"],
     }
 
 
-NOTICE_SUBJECT = "【Keizoku】利用登録通知書"
+NOTICE_SUBJECT = "【{service_name}】利用登録通知書"
 NOTICE_BODY = """{business_name}
 {user_name} 様
 
-Keizoku の利用登録が完了しましたのでお知らせします。
+{service_name} の利用登録が完了しましたのでお知らせします。
 
 ■ ログインURL
 {login_url}
@@ -85,5 +87,5 @@ Keizoku の利用登録が完了しましたのでお知らせします。
 def send_registration_notice(session, user, password):
     """Mail the 利用登録通知書 (login URL, user ID, initial password)."""
     ctx = notice_context(user, password)
-    send_mail(user.email, NOTICE_SUBJECT, NOTICE_BODY.format(**ctx))
+    send_mail(user.email, NOTICE_SUBJECT.format(**ctx), NOTICE_BODY.format(**ctx))
     audit.record(session, "registration_notice_mailed", entity=user)

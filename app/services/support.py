@@ -32,6 +32,7 @@ from app.models.support import (
     Notice,
 )
 from app.models.tenancy import Business, Site
+from app.public_urls import public_url
 from app.services.mail import MailError, send_mail
 from app.timeutil import JST, now as jst_now, utcnow_naive
 from app.views import validators as rules
@@ -58,16 +59,18 @@ def seed_faq(session, path: Path = FAQ_SEED_PATH) -> tuple[int, int]:
     """Add the guide's entries that are missing (by slug); returns (added, already there).
 
     Entries already present are left as they are: the association may have edited them.
+    ``{service_name}`` in the seed becomes the SERVICE_NAME setting.
     """
     seed = load_faq_seed(path)
     present = set(session.scalars(select(FaqEntry.slug).where(FaqEntry.slug.isnot(None))))
+    service_name = current_app.config["SERVICE_NAME"]
     added = 0
     for entry in seed["entries"]:
         if entry["slug"] in present:
             continue
-        session.add(FaqEntry(slug=entry["slug"], category=entry["category"],
-                             title=entry["title"], body=entry["body"],
-                             sort_order=entry["order"], published=True))
+        title, body = (entry[key].replace("{service_name}", service_name) for key in ("title", "body"))
+        session.add(FaqEntry(slug=entry["slug"], category=entry["category"], title=title,
+                             body=body, sort_order=entry["order"], published=True))
         added += 1
     session.flush()
     return added, len(seed["entries"]) - added
@@ -311,10 +314,9 @@ def check_inquiry(session, inquiry: Inquiry) -> None:
 
 
 def _inquiry_mail_body(inquiry: Inquiry) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
     sender = inquiry.created_by
     lines = [
-        "Keizoku から問い合わせが届きました。",
+        f"{current_app.config['SERVICE_NAME']} から問い合わせが届きました。",
         "",
         f"受付番号: {inquiry.id}",
         f"事業者: {inquiry.business.name}",
@@ -325,7 +327,7 @@ def _inquiry_mail_body(inquiry: Inquiry) -> str:
         "",
         inquiry.body or "",
         "",
-        f"問い合わせ記録: {base}/support/inquiries/show/{inquiry.id}",
+        f"問い合わせ記録: {public_url('InquiryAdminView.show', pk=inquiry.id)}",
     ]
     return "\n".join(lines)
 
@@ -336,7 +338,7 @@ def mail_inquiry(session, inquiry: Inquiry) -> bool:
     The inquiry stays in the log either way, so the association sees it even without mail.
     """
     to = current_app.config.get("ASSOCIATION_SUPPORT_EMAIL")
-    subject = f"[Keizoku 問い合わせ {inquiry.id}] {inquiry.subject}"
+    subject = f"[{current_app.config['SERVICE_NAME']} 問い合わせ {inquiry.id}] {inquiry.subject}"
     try:
         if not to:
             raise MailError("ASSOCIATION_SUPPORT_EMAIL is not set")

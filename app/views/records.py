@@ -40,6 +40,7 @@ from app.models.record import (
     TesterProfile,
 )
 from app.models.tenancy import ChiefMechanic, Inspector, Site
+from app.public_urls import public_url
 from app.services import records as svc
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import today
@@ -98,8 +99,7 @@ def _owned_in_enabled_site(view, model, pk):
 
 
 def record_url(record_id):
-    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
-    return base + url_for("RecordView.show", pk=record_id)
+    return public_url("RecordView.show", pk=record_id)
 
 
 def _cycle(check):
