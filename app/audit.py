@@ -10,6 +10,7 @@ import decimal
 from flask import g, has_app_context, has_request_context, request
 from sqlalchemy import event, inspect, insert
 from sqlalchemy.orm import Session
+from werkzeug.local import LocalProxy
 
 from app.timeutil import utcnow_naive
 
@@ -159,6 +160,8 @@ def record(session, action, *, entity=None, entity_type=None, entity_id=None,
     actor_id, actor_username = _actor()
     if actor is not None:
         actor_id, actor_username = actor.id, actor.username
+    if isinstance(entity, LocalProxy):  # g.user, current_user: name the user, not the proxy
+        entity = entity._get_current_object()
     if entity is not None:
         entity_type = type(entity).__name__
         entity_id = str(entity.id)

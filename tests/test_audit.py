@@ -77,3 +77,62 @@ def test_association_searches_the_log(app, tenants, browser):
 def test_shops_cannot_read_the_log(app, tenants, browser):
     browser.login("a-manager")
     assert browser.get("/association/audit/list/").status_code == 403
+
+
+def test_a_password_change_names_the_user_not_the_request_proxy(app, tenants, browser):
+    from tests.conftest import PASSWORD
+
+    uid = tenants.ids["a"]["users"]["clerk"]
+    browser.login("a-clerk")
+    response = browser.post("/account/password", {
+        "current_password": PASSWORD, "new_password": "Shin-Pass-2027x",
+        "confirm_password": "Shin-Pass-2027x"})
+    assert response.status_code == 302
+    (entry,) = _entries(app, action="password_changed")
+    assert entry.entity_type == "KeizokuUser" and entry.entity_id == str(uid)
+    assert not _entries(app, entity_type="LocalProxy")
+    staff = type(browser)(app)
+    staff.login("assoc-staff")
+    page = staff.get("/association/audit/list/?_flt_0_action=password_changed").get_data(as_text=True)
+    assert "パスワード変更" in page and "利用者" in page and "LocalProxy" not in page
+
+
+def test_the_log_shows_and_searches_japan_time(app, tenants, browser):
+    # The test clock stands at 2026-11-26 10:00 Japan time (01:00 UTC as stored).
+    browser.login("a-clerk", "wrong")
+    (entry,) = _entries(app, action="login_failure")
+    assert entry.occurred_at.isoformat() == "2026-11-26T01:00:00"
+    browser.login("assoc-staff")
+    page = browser.get("/association/audit/list/?_flt_0_action=login_failure").get_data(as_text=True)
+    assert "日時(日本時間)" in page and "UTC" not in page
+    assert "2026-11-26 10:00" in page
+    # Searching takes Japan time too: "after 09:59" finds it, "after 10:01" does not.
+    after = "/association/audit/list/?_flt_0_action=login_failure&_flt_1_occurred_at="
+    assert "ログイン失敗" in browser.get(after + "2026-11-26 09:59:00").get_data(as_text=True)
+    assert "ログイン失敗" not in browser.get(after + "2026-11-26 10:01:00").get_data(as_text=True)
+
+
+def test_the_migration_renames_rows_logged_against_the_proxy(app):
+    import importlib.util
+    from pathlib import Path
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+    from sqlalchemy import insert
+
+    from app.extensions import db
+
+    path = Path(__file__).resolve().parent.parent / "migrations/versions/0011_golive_audit_targets.py"
+    spec = importlib.util.spec_from_file_location("audit_targets", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(insert(AuditLog.__table__), [
+                {"occurred_at": __import__("datetime").datetime(2026, 11, 1), "action": action,
+                 "entity_type": entity_type, "entity_id": "7"}
+                for action, entity_type in (("password_changed", "LocalProxy"),
+                                            ("update", "Inspector"))])
+            with Operations.context(MigrationContext.configure(conn)):
+                migration.upgrade()
+    assert [e.entity_type for e in _entries(app, entity_id="7")] == ["KeizokuUser", "Inspector"]

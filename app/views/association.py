@@ -18,7 +18,7 @@ from app.security.models import ASSOCIATION_ROLES, KeizokuUser
 from app.security.roles import ROLE_LABELS, role_label
 from app.services import accounts
 from app.services.mail import MailError
-from app.views.base import KeizokuModelView
+from app.views.base import JapanTimeInterface, KeizokuModelView
 from app.views.validators import (
     Digits,
     corporate_number,
@@ -286,7 +286,8 @@ def audit_entity_label(class_name):
 
 
 class AuditLogView(KeizokuModelView):
-    datamodel = SQLAInterface(AuditLog)
+    # Shown in Japan time (display_value), searched in Japan time too.
+    datamodel = JapanTimeInterface(AuditLog)
     route_base = "/association/audit"
     list_title = show_title = "監査ログ"
     list_columns = ["occurred_at", "actor_username", "action", "entity_type", "entity_id",
@@ -295,7 +296,7 @@ class AuditLogView(KeizokuModelView):
     search_columns = ["actor_username", "action", "entity_type", "entity_id", "business_id",
                       "occurred_at"]
     label_columns = {
-        "occurred_at": "日時(UTC)", "actor_username": "操作者", "action": "操作",
+        "occurred_at": "日時(日本時間)", "actor_username": "操作者", "action": "操作",
         "entity_type": "対象", "entity_id": "対象ID", "business_id": "事業者ID",
         "before": "変更前", "after": "変更後", "remote_addr": "接続元", "detail": "詳細",
     }

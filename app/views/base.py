@@ -3,8 +3,13 @@
 FAB's ``action``/``action_post`` answer an unknown action or a missing permission with a
 redirect and a flash; ours answer 404/403 so that a refused request looks refused.
 """
+import datetime
+
+from dateutil import parser as date_parser
 from flask import abort, request
 from flask_appbuilder import ModelView, expose, has_access
+from flask_appbuilder.models.sqla import filters as sqla_filters
+from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 
 class KeizokuModelView(ModelView):
@@ -60,3 +65,45 @@ def display_value(value):
     if isinstance(value, (list, tuple, set)):
         return "、".join(str(v) for v in value)
     return value
+
+
+# --- Searching stored UTC times in Japan time ------------------------------------------------
+
+
+def japan_time_as_stored(value):
+    """A date-time the association typed (Japan time) as the naive UTC the columns store;
+    anything that is not a date-time is left for FAB to refuse."""
+    from app.timeutil import JST
+
+    if isinstance(value, str):
+        try:
+            value = date_parser.parse(value)
+        except (ValueError, OverflowError):
+            return value
+    if not isinstance(value, datetime.datetime):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=JST)
+    return value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def _japan_time_filter(base):
+    class JapanTimeFilter(base):
+        def apply(self, query, value):
+            return super().apply(query, japan_time_as_stored(value))
+
+    JapanTimeFilter.__name__ = f"JapanTime{base.__name__}"
+    return JapanTimeFilter
+
+
+class JapanTimeFilterConverter(sqla_filters.SQLAFilterConverter):
+    conversion_table = tuple(
+        (test, [_japan_time_filter(f) for f in filters] if test == "is_datetime" else filters)
+        for test, filters in sqla_filters.SQLAFilterConverter.conversion_table)
+
+
+class JapanTimeInterface(SQLAInterface):
+    """A model whose DateTime columns (naive UTC) are searched by the Japan time people type,
+    matching the Japan time display_value shows them in."""
+
+    filter_converter_class = JapanTimeFilterConverter
