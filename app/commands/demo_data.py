@@ -1,5 +1,6 @@
-"""`flask demo-data`: the demo tenants and logins listed in the README (only into an empty db),
-and with ``--scale small|full`` the service's size on top of them (app/commands/scale_data.py).
+"""`flask demo-data`: the demo tenants and logins listed in the README (only into an empty db)
+with their last two complete months of use (app/commands/demo_months.py), and with
+``--scale small|full`` the service's size on top of the tenants (app/commands/scale_data.py).
 """
 import click
 from flask import current_app
@@ -12,6 +13,7 @@ from app.extensions import db
 from app.models.tenancy import Business, ChiefMechanic, Inspector, Site
 from app.security.models import KeizokuUser
 from app.services.accounts import _hash
+from app.timeutil import today
 
 DEMO_PASSWORD = "Demo-Pass-2026"
 
@@ -136,7 +138,12 @@ def demo_data_cli(scale, force, seed):
             click.echo("データが既にあるため、デモデータは登録しませんでした。")
             return
         load_demo_data()
-        click.echo("デモデータを登録しました。")
+        from app.commands.demo_months import DemoMonths, demo_months
+
+        counts = DemoMonths(db.session).load()
+        span = "・".join(f"{y}年{m}月" for y, m in demo_months(today()))
+        click.echo(f"デモデータを登録しました(ご利用の実績 {span}: 保適証 {counts['certificates']}件、"
+                   f"記録簿 {counts['records']}件)。")
         return
     if not empty and not force:
         raise click.ClickException(
