@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from flask import current_app
 from sqlalchemy import select
 
-from app.commands.scale_data import CARS, CAR_WEIGHTS, INSURERS, PARTS, _person
+from app.commands.scale_data import CAR_WEIGHTS, CARS, FAMILY, GIVEN, INSURERS, PARTS
 from app.domain.business_days import is_bank_business_day
 from app.models.certificate import Certificate, Vehicle
 from app.models.tenancy import ChiefMechanic, Inspector, Site
@@ -74,6 +74,10 @@ def clock_at(moment: dt.datetime):
 
 def _utc_naive(moment):
     return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _person(rng):
+    return f"{rng.choice(FAMILY)[0]} {rng.choice(GIVEN)[0]}"
 
 
 def _working_days(year, month, rng, count):
@@ -156,16 +160,15 @@ class DemoMonths:
         car = rng.choices([c for c, _ in CAR_CHOICES], weights=[w for _, w in CAR_CHOICES])[0]
         name, model, chassis_prefix, _engine, kind, use, _body, weight = car
         self.serial += 1
-        chassis = f"{chassis_prefix}-{rng.randint(100000, 999999)}{self.serial % 10}"
+        chassis = f"{chassis_prefix}-{rng.randint(1, 899)}{self.serial:04d}"  # unique per business
         plate = _plate(rng, site, car)
-        owner = _person(rng)[0]
+        owner = _person(rng)
         address = f"{site.address.split('区')[0]}区" if "区" in (site.address or "") else site.address
         odometer = rng.randint(8_000, 140_000)
         years = 1 if use == "business" else 2
         inspected = dt.datetime.combine(day, dt.time(rng.randint(9, 16), rng.randint(0, 59)), JST)
         linked = inspected + dt.timedelta(minutes=rng.randint(8, 40))
-        expiry = day.replace(year=day.year + years) - dt.timedelta(days=1) if not (
-            day.month == 2 and day.day == 29) else day + dt.timedelta(days=365 * years)
+        expiry = dt.date(day.year + years, day.month, 28 if day.month == 2 else day.day)
         valid_until = day + dt.timedelta(days=14)
         hybrid = site.ainas_status == "hybrid_only"
         weight_tax = {"registered": 24_600 if years == 2 else 16_400, "kei": 6_600}[kind]
@@ -240,10 +243,10 @@ class DemoMonths:
         self._record(site, user, start, rng, dict(
             kind="periodic", form=form, interval_months=interval, inspection_date=day,
             site_id=site.id, registration_number=_plate(rng, site, car),
-            chassis_number=f"{car[2]}-{rng.randint(100000, 999999)}{self.serial % 10}",
+            chassis_number=f"{car[2]}-{rng.randint(1, 899)}{self.serial:04d}",
             model_code=car[1], car_name=car[0], engine_model=car[3],
             first_registration=f"{day.year - rng.randint(2, 10)}-{rng.randint(1, 12):02d}",
-            customer_name=_person(rng)[0], customer_address=site.address),
+            customer_name=_person(rng), customer_address=site.address),
             {"odometer_km": str(rng.randint(5_000, 120_000))},
             signatures=(("chief_mechanic", chief.id),))
 
