@@ -82,7 +82,8 @@ def test_beppyo3_12_month_record_over_http(app, tenants, browser, tmp_path, monk
         "signer_id": tenants.ids["a"]["ChiefMechanic"]}).status_code == 302
     with app.app_context():
         record = db.session.get(Record, record_id)
-        assert record.status == "signed" and record.measurements["brake_lining_mm"] == {"FL": 6.5}
+        # The old car key FL is taken as the axle layout's position 1L (front left).
+        assert record.status == "signed" and record.measurements["brake_lining_mm"] == {"1L": 6.5}
         assert record.results.startswith(first.id) or f"{first.id}:T✓" in record.results
     locked = browser.client.post(f"/records/{record_id}/result", headers=csrf_header(browser),
                                  json={"check_id": first.id, "symbols": ["✓"]})

@@ -72,6 +72,8 @@ class Record(PlateSearchMixin, SiteOwnedMixin, TimestampMixin, Model):
     car_name = Column(String(60))
     engine_model = Column(String(40))
     first_registration = Column(String(7))  # "YYYY-MM"
+    # Axles front to back, S single / D dual tyres ("SS", "SDD"; app/domain/wheel_positions)
+    axle_layout = Column(String(8))
     # Customer (依頼者・使用者)
     customer_name = Column(String(200))
     customer_address = Column(String(300))
@@ -85,6 +87,8 @@ class Record(PlateSearchMixin, SiteOwnedMixin, TimestampMixin, Model):
     work_summary = Column(Text)
     completion_date = Column(Date)
     certificate_number = Column(String(40))  # 保安基準適合証の番号
+    sticker_number = Column(String(40))  # 保安基準適合標章の番号
+    limited_certificate_number = Column(String(40))  # 限定保安基準適合証の番号
 
     inspector_id = Column(Integer, ForeignKey("inspector.id"))
     inspector_signed_at = Column(DateTime)  # UTC

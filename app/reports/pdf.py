@@ -27,9 +27,11 @@ from typing import Any
 
 import jinja2
 import qrcode
+from reportlab import rl_config
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import tables as rl_tables
 from xhtml2pdf import default as pisa_default
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
@@ -89,6 +91,12 @@ def register_fonts() -> None:
             # Every xhtml2pdf context copies DEFAULT_FONT, so the families resolve in all
             # documents without an @font-face (which would re-read the file each time).
             pisa_default.DEFAULT_FONT[family.lower()] = family
+        # ReportLab names Helvetica (never embedded) in every page that draws a table cell
+        # (each cell sets its style's font, Helvetica by default) and in the canvas's first
+        # text state. A stored 事業場控え must embed every font it names, so both default to
+        # the embedded gothic face.
+        rl_config.canvas_basefontname = "IPAexGothic"
+        rl_tables.CellStyle.fontname = "IPAexGothic"
         _fonts_registered = True
 
 

@@ -41,6 +41,14 @@ from app.domain.inspection_forms import (
     validate_result,
 )
 from app.domain.tester_import import TesterImportError, builtin_profiles, parse_tester_export
+from app.domain.wheel_positions import (
+    MEASUREMENTS,
+    axle_labels,
+    canonical_position,
+    canonical_values,
+    positions,
+    validate_layout,
+)
 from app.models.record import PartsPattern, PartsPatternItem, PrintBatch, Record, TesterProfile
 from app.models.tenancy import ChiefMechanic, Inspector, Site
 from app.reports.record_pdf import render_record_pdf
@@ -52,14 +60,9 @@ log = logging.getLogger(__name__)
 
 FORM_INTERVALS = {"beppyo3": (3, 12), "beppyo4": (3, 12), "beppyo5": (6, 12), "beppyo6": (12, 24)}
 COPIES = {"shop": "事業場控え(A3)", "customer": "お客様用(A4)"}
-WHEELS = {"FL": "前左", "FR": "前右", "RL": "後左", "RR": "後右"}
-# measurement key → (label, unit, max); per-wheel ones hold {wheel: value}
-WHEEL_MEASUREMENTS = {
-    "tread_depth_mm": ("タイヤの溝の深さ", "ミリ", 30),
-    "brake_pad_mm": ("ブレーキ・パッドの厚さ", "ミリ", 50),
-    "brake_lining_mm": ("ブレーキ・ライニングの厚さ", "ミリ", 50),
-    "tyre_pressure_kpa": ("タイヤの空気圧", "キロパスカル", 1500),
-}
+# Per-wheel measurements are app.domain.wheel_positions.MEASUREMENTS, held as
+# {position: value} with the record's axle layout's positions ("1L", "2LO", …).
+# measurement key → (label, unit, max) for the values measured once (at idle).
 SCALAR_MEASUREMENTS = {
     "co_percent": ("一酸化炭素の濃度", "%", 10),
     "hc_ppm": ("炭化水素の濃度", "百万分率", 10000),
@@ -76,6 +79,8 @@ DETAIL_FIELDS = {
     "customer_address": ("依頼者(使用者)の住所", 300),
     "work_summary": ("整備の概要", 2000),
     "certificate_number": ("保安基準適合証の番号", 40),
+    "sticker_number": ("保安基準適合標章の番号", 40),
+    "limited_certificate_number": ("限定保安基準適合証の番号", 40),
 }
 SIGNER_ROLES = {
     # signature → (login roles allowed, staff model, label)
@@ -200,7 +205,34 @@ def _details(data) -> dict:
         values["odometer_km"] = _number(data["odometer_km"], "走行距離(キロメートル)", 9_999_999, integer=True)
     if "completion_date" in data:
         values["completion_date"] = _date(data["completion_date"], "整備完了年月日")
+    if "axle_layout" in data:
+        try:
+            values["axle_layout"] = validate_layout(_text(data["axle_layout"], "車軸の構成", 8))
+        except ValueError as exc:
+            raise RecordError(str(exc)) from None
     return values
+
+
+def wheel_inputs(record) -> list[dict]:
+    """The per-wheel measurement inputs of the record's axle layout, axle by axle:
+    ``{"key", "label", "unit", "axles": [{"name", "positions": [{"name", "label", "value"}]}]}``."""
+    names = axle_labels(record.axle_layout)
+    inputs = []
+    for kind in MEASUREMENTS:
+        stored = canonical_values((record.measurements or {}).get(kind.key), record.axle_layout,
+                                  kind.per_tyre)
+        axles: dict[int, list] = {}
+        for position in positions(record.axle_layout, kind.per_tyre):
+            axles.setdefault(position.axle, []).append({
+                "name": f"{kind.key}.{position.code}",
+                "label": f"{names[position.axle - 1]} {position.label}",
+                "short": position.label,
+                "value": stored.get(position.code),
+            })
+        inputs.append({"key": kind.key, "label": kind.label, "unit": kind.spoken_unit,
+                       "axles": [{"name": names[axle - 1], "positions": items}
+                                 for axle, items in axles.items()]})
+    return inputs
 
 
 # ---------------------------------------------------------------- create and edit
@@ -279,25 +311,45 @@ def update_details(session, tenant, record_id, data) -> Record:
     values = _details(data)
     for key, value in values.items():
         setattr(record, key, value)
+    if "axle_layout" in values:
+        # Values of wheels the new layout does not have are dropped (never printed).
+        record.measurements = _measurements_for_layout(record.measurements, record.axle_layout)
     session.flush()
     return record
 
 
+def _measurements_for_layout(measurements, layout) -> dict:
+    result = dict(measurements or {})
+    for kind in MEASUREMENTS:
+        if kind.key in result:
+            result[kind.key] = canonical_values(result[kind.key], layout, kind.per_tyre)
+    return result
+
+
 def set_measurements(session, tenant, record_id, data) -> Record:
-    """Measurements from flat keys (``tread_depth_mm.FL``, ``co_percent``); blanks clear."""
+    """Measurements from flat keys (``tread_depth_mm.2LO``, ``co_percent``; the old
+    ``tread_depth_mm.FL`` … ``RR`` of a car too); blanks clear."""
     record = _editable(session, tenant, record_id)
-    measurements = dict(record.measurements or {})
-    for key, (label, unit, maximum) in WHEEL_MEASUREMENTS.items():
-        wheels = dict(measurements.get(key) or {})
-        for wheel, wheel_label in WHEELS.items():
-            name = f"{key}.{wheel}"
-            if name in data:
-                value = _number(data[name], f"{label}({wheel_label}・{unit})", maximum)
-                if value is None:
-                    wheels.pop(wheel, None)
-                else:
-                    wheels[wheel] = value
-        measurements[key] = wheels
+    measurements = _measurements_for_layout(record.measurements, record.axle_layout)
+    names = axle_labels(record.axle_layout)
+    for kind in MEASUREMENTS:
+        wheels = dict(measurements.get(kind.key) or {})
+        known = {p.code: p for p in positions(record.axle_layout, kind.per_tyre)}
+        given = {key.partition(".")[2]: value for key, value in data.items()
+                 if key.partition(".")[0] == kind.key}
+        for code, text in given.items():
+            canonical = canonical_position(code, record.axle_layout, kind.per_tyre)
+            if canonical is None:
+                raise RecordError(f"{kind.label}の位置「{code}」はこの車軸の構成にありません。"
+                                  "画面を読み込み直してください。")
+            position = known[canonical]
+            where = f"{names[position.axle - 1]} {position.label}"
+            value = _number(text, f"{kind.label}({where}・{kind.spoken_unit})", kind.maximum)
+            if value is None:
+                wheels.pop(canonical, None)
+            else:
+                wheels[canonical] = value
+        measurements[kind.key] = wheels
     for key, (label, unit, maximum) in SCALAR_MEASUREMENTS.items():
         if key in data:
             measurements[key] = _number(data[key], f"{label}({unit})", maximum)
@@ -524,8 +576,9 @@ def _signing_problems(record, signature):
         problems.append("自動車登録番号か車台番号を入力してください。")
     if signature == "chief_mechanic" and record.completion_date is None:
         problems.append("整備完了年月日を入力してください。")
-    if signature == "inspector" and not record.certificate_number:
-        problems.append("保安基準適合証の番号を入力してください。")
+    if signature == "inspector" and not (record.certificate_number
+                                         or record.limited_certificate_number):
+        problems.append("保安基準適合証(又は限定保安基準適合証)の番号を入力してください。")
     return problems
 
 
@@ -569,9 +622,10 @@ def sign_record(session, tenant, user, record_id, *, signature, signer_id) -> Re
 
 CONTENT_FIELDS = ("kind", "form", "interval_months", "certificate_id", "registration_number",
                   "chassis_number", "model_code", "car_name", "engine_model",
-                  "first_registration", "customer_name", "customer_address", "inspection_date",
-                  "odometer_km", "results", "measurements", "tester_values", "replaced_parts",
-                  "work_summary", "completion_date", "certificate_number")
+                  "first_registration", "axle_layout", "customer_name", "customer_address",
+                  "inspection_date", "odometer_km", "results", "measurements", "tester_values",
+                  "replaced_parts", "work_summary", "completion_date", "certificate_number",
+                  "sticker_number", "limited_certificate_number")
 
 
 def correct_record(session, tenant, record_id) -> Record:
@@ -621,6 +675,7 @@ def record_pdf_dict(record, record_url=None) -> dict:
             "engine_model": record.engine_model,
             "first_registration": record.first_registration,
             "odometer_km": record.odometer_km,
+            "axle_layout": record.axle_layout,
         },
         "customer": {"name": record.customer_name, "address": record.customer_address},
         "shop": {
@@ -637,6 +692,8 @@ def record_pdf_dict(record, record_url=None) -> dict:
         "replaced_parts": record.replaced_parts or [],
         "work_summary": record.work_summary,
         "certificate_number": record.certificate_number,
+        "sticker_number": record.sticker_number,
+        "limited_certificate_number": record.limited_certificate_number,
         "inspector": ({"name": record.inspector.name,
                        "signed_on": _signed_on(record.inspector_signed_at)}
                       if record.inspector_signed_at else {}),
@@ -645,6 +702,17 @@ def record_pdf_dict(record, record_url=None) -> dict:
                            if record.chief_mechanic_signed_at else {}),
         "record_url": record_url,
     }
+
+
+def record_pdf(record, copy="shop", record_url=None) -> bytes:
+    """A record as a PDF: ``copy="shop"`` (事業場控え, A3) or ``"customer"`` (お客様用, A4).
+
+    Works on any `Record`, saved or not (`app.services.record_samples` builds unsaved ones);
+    nothing is stored or billed (see `output_record_pdf`).
+    """
+    if copy not in COPIES:
+        raise RecordError("出力する控え(事業場控え/お客様用)を選んでください。")
+    return render_record_pdf(record_pdf_dict(record, record_url), copy=copy)
 
 
 def files_dir() -> Path:

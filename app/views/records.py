@@ -28,6 +28,7 @@ from wtforms.validators import ValidationError
 
 from app.domain.inspection_forms import SYMBOL_MEANINGS
 from app.domain.tester_import import validate_profile
+from app.domain.wheel_positions import AXLE_LAYOUTS, MEASUREMENTS
 from app.extensions import db
 from app.models.record import (
     PRINT_BATCH_STATUSES,
@@ -52,6 +53,7 @@ DISABLED_MESSAGE = ("この事業場では記録簿メニューが開通して�
 FORM_CHOICES = [("beppyo6", "別表6(自家用乗用等・12/24か月)"), ("beppyo3", "別表3(事業用等・3/12か月)"),
                 ("beppyo5", "別表5(自家用貨物等・6/12か月)"), ("beppyo4", "別表4(被牽引・3/12か月)")]
 WORK_CYCLE = ["✓", "×", "A", "C", "T", "L", "△"]
+MEASUREMENT_KEYS = {kind.key for kind in MEASUREMENTS}
 
 
 def _tenant():
@@ -207,8 +209,9 @@ class RecordView(BaseView):
         return self.render_template(
             "records/entry.html", record=record, form=form, devices=devices,
             missing=len(svc.missing_checks(record)), patterns=patterns, inspectors=inspectors,
-            chiefs=chiefs, wheels=svc.WHEELS, wheel_measurements=svc.WHEEL_MEASUREMENTS,
-            scalar_measurements=svc.SCALAR_MEASUREMENTS, legend=SYMBOL_MEANINGS,
+            chiefs=chiefs, wheel_inputs=svc.wheel_inputs(record), axle_layouts=AXLE_LAYOUTS,
+            scalar_measurements=({} if form.towed else svc.SCALAR_MEASUREMENTS),
+            legend=SYMBOL_MEANINGS,
             can_sign_inspector="inspector" in roles and record.kind == "designated",
             can_sign_chief=bool(roles & {"inspector", "site_manager"}),
             can_correct=self.appbuilder.sm.has_access("can_correct", "RecordView"),
@@ -268,7 +271,7 @@ class RecordView(BaseView):
     @has_access
     def details(self, pk):
         data = {k: v for k, v in request.form.items() if k not in ("csrf_token", "anchor")}
-        measurement_keys = {k for k in data if k.split(".")[0] in svc.WHEEL_MEASUREMENTS
+        measurement_keys = {k for k in data if k.split(".")[0] in MEASUREMENT_KEYS
                             or k in svc.SCALAR_MEASUREMENTS}
 
         def save(tenant, record):

@@ -198,9 +198,16 @@ def test_customer_copy_has_no_qr_and_shop_copy_has_one():
     record = beppyo6_record()
     shop = PdfReader(io.BytesIO(render_record_pdf(record, copy="shop")))
     customer = PdfReader(io.BytesIO(render_record_pdf(record, copy="customer")))
-    assert "/XObject" in shop.pages[0]["/Resources"]
-    assert "/XObject" not in customer.pages[0]["/Resources"]
-    assert "ログインが必要です" in _text(shop)
+    assert "ログインが必要です" in _text(shop) and record["record_url"] in _text(shop)
+    assert "ログインが必要です" not in _text(customer)
+    # The QR code is drawn with the grid: many black modules in the shop copy's overlay only.
+    assert _grid_stream(shop).count(b" re f") > _grid_stream(customer).count(b" re f") + 100
+
+
+def _grid_stream(reader):
+    xobjects = reader.pages[0]["/Resources"]["/XObject"]
+    return b"".join(x.get_object().get_data() for x in xobjects.values()
+                    if x.get_object().get("/Subtype") == "/Form")
 
 
 def test_batch_is_one_pdf_and_reports_progress():

@@ -73,6 +73,8 @@ SKIP_SYMBOLS = frozenset("P☆★")
 NOT_APPLICABLE = "/"
 DISASSEMBLED = "O"  # printed as a circle round the other symbols, so never alone
 
+_FULL_WIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+
 # Note kinds under which the law lets the check be left undone (行わないことができる).
 _SKIPPABLE_KINDS = frozenset({"distance_skip", "platinum_plug_skip", "large_special_optional"})
 
@@ -87,6 +89,11 @@ class Note:
     effective_from: date | None = None
     distance_km: int | None = None
     per_months: int | None = None
+
+    @property
+    def printed_mark(self) -> str:
+        """The mark as the law prints it before a check and in its note: 「（※１）」."""
+        return "（" + self.mark.translate(_FULL_WIDTH_DIGITS) + "）"
 
 
 @dataclass(frozen=True)
@@ -150,7 +157,8 @@ class Form:
     columns: dict[int, str]  # interval → the law's column heading
     notes: tuple[Note, ...]
     devices: tuple[Device, ...]
-    interval_note: str | None = None
+    interval_note: str | None = None  # 別表第６ 注①, the law's wording
+    towed: bool = False  # 被牽引自動車 (別表第４): no engine, so no exhaust measurements
     _by_id: dict[str, Check] = field(default_factory=dict, repr=False, compare=False)
 
     def checks(self) -> list[Check]:
@@ -255,6 +263,7 @@ def _build_form(form: str, version: date) -> Form:
         notes=tuple(in_force.values()),
         devices=tuple(devices),
         interval_note=raw.get("interval_note"),
+        towed=raw.get("towed", False),
     )
     result._by_id.update({check.id: check for check in result.checks()})
     return result
