@@ -88,7 +88,7 @@ def validate_layout(layout: str | None) -> str:
     """The layout, or ValueError (Japanese) if it is not 1–5 letters S/D."""
     if layout in (None, ""):
         return DEFAULT_LAYOUT
-    if not _LAYOUT.match(layout):
+    if not isinstance(layout, str) or not _LAYOUT.match(layout):
         raise ValueError("車軸の構成は軸ごとに S（単輪）または D（ダブルタイヤ）で、1〜5軸で指定してください。")
     return layout
 
