@@ -61,13 +61,14 @@ class Measurement:
     spoken_unit: str  # as the entry form says it (ミリ, キロパスカル)
     maximum: float
     per_tyre: bool  # True: inner and outer tyres of a dual axle separately
+    digits: int  # decimals printed
 
 
 MEASUREMENTS: tuple[Measurement, ...] = (
-    Measurement("tread_depth_mm", "タイヤの溝の深さ", "mm", "ミリ", 30, True),
-    Measurement("brake_pad_mm", "ブレーキ・パッドの厚さ", "mm", "ミリ", 50, False),
-    Measurement("brake_lining_mm", "ブレーキ・ライニングの厚さ", "mm", "ミリ", 50, False),
-    Measurement("tyre_pressure_kpa", "タイヤの空気圧", "kPa", "キロパスカル", 1500, True),
+    Measurement("tread_depth_mm", "タイヤの溝の深さ", "mm", "ミリ", 30, True, 1),
+    Measurement("brake_pad_mm", "ブレーキ・パッドの厚さ", "mm", "ミリ", 50, False, 1),
+    Measurement("brake_lining_mm", "ブレーキ・ライニングの厚さ", "mm", "ミリ", 50, False, 1),
+    Measurement("tyre_pressure_kpa", "タイヤの空気圧", "kPa", "キロパスカル", 1500, True, 0),
 )
 
 

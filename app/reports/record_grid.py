@@ -448,15 +448,25 @@ def _draw_qr(canvas: Canvas, sheet: Sheet, url: str) -> None:
                         module, stroke=0, fill=1)
 
 
+def _draw_page_number(canvas: Canvas, sheet: Sheet, number: int, count: int, qr: bool) -> None:
+    """「n / N」 at the right of the header (left of the QR code, if any)."""
+    # The header's last 17 % hold the QR code's caption and the code (_record_macros.html).
+    right = sheet.width - sheet.margin - (0.17 * (sheet.width - 2 * sheet.margin) if qr else 0) - 1
+    canvas.setFont(FONT, 11)
+    canvas.drawRightString(right * MM, (sheet.height - sheet.margin - 5) * MM, f"{number} / {count}")
+
+
 def draw_grid(grid: Layout, form: Form, interval: int, results: dict, page_count: int,
               qr_url: str | None = None) -> bytes:
-    """One PDF page per page of the record: the grid with its symbols and the notes of its
-    marks (on the layout's pages), and the record's QR code when `qr_url` is given."""
+    """One PDF page per page of the record: 「n / N」 and the record's QR code (when
+    `qr_url` is given) on each; the grid with its symbols and the notes of its marks on the
+    layout's pages."""
     sheet = grid.sheet
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(sheet.width * MM, sheet.height * MM),
                     initialFontName=FONT, pageCompression=1)
     for number in range(page_count):
+        _draw_page_number(canvas, sheet, number + 1, page_count, bool(qr_url))
         if qr_url:
             _draw_qr(canvas, sheet, qr_url)
         if number >= len(grid.pages):

@@ -66,10 +66,11 @@ from app.reports.record_grid import SHEETS, draw_grid, layout, split_lines
 __all__ = ["SHEETS", "grid_layout", "render_record_pdf", "render_records_batch"]
 
 SIDE_WIDTH = 128  # mm, the A3 shop copy's right-hand blocks
-# mm per line of a side or bottom table (8 pt). The blocks' heights are estimated to lay the
-# pages out; a render that runs over (more pages than laid out) is redone with the next,
-# larger estimate.
-_BOX_ROWS = (4.3, 4.9, 5.6)
+_BOTTOM_WIDTH = 194  # mm, the A4 copy's blocks under the grid
+# Estimates for the A4 copy's blocks under the grid (how much room its layout keeps): mm per
+# line of a table (7.5 pt) and of the summary. Too low only moves the blocks to a new page.
+_BOX_ROW = 4.9
+_SUMMARY_LINE = 3.6
 _BOX_GAP = 1.5  # mm under each table
 _DISPLAY = {"O": "○"}
 
@@ -108,6 +109,7 @@ def _measurement_table(measurements: dict, axle_layout: str | None) -> dict:
         kind_positions = positions(layout_code, kind.per_tyre)
         if compact:
             rows.append({"label": kind.label, "label_rows": 1, "axle": None, "unit": kind.unit,
+                         "digits": kind.digits,
                          "cells": [{"value": values[kind.key].get(p.code), "span": 1}
                                    for p in kind_positions]})
             continue
@@ -121,6 +123,7 @@ def _measurement_table(measurements: dict, axle_layout: str | None) -> dict:
                 "label_rows": len(by_axle),
                 "axle": names[axle - 1],
                 "unit": kind.unit,
+                "digits": kind.digits,
                 "cells": [{"value": values[kind.key].get(p.code), "span": span}
                           for p in axle_positions],
             })
@@ -143,13 +146,12 @@ def _exhaust_rows(measurements: dict, towed: bool) -> list[dict]:
     ]
 
 
-def _summary_height(record: dict, width: float) -> float:
-    lines = len(split_lines(record.get("work_summary") or "", width, 8))
-    return max(10.0, lines * 3.6 + 1.5)
+def _summary_lines(record: dict, width: float) -> list[str]:
+    return split_lines(record.get("work_summary") or "", width, 8) if record.get("work_summary") else []
 
 
-def _table_height(rows: int, row: float) -> float:
-    return rows * row + _BOX_GAP
+def _table_height(rows: int) -> float:
+    return rows * _BOX_ROW + _BOX_GAP
 
 
 def _parts_rows(parts: list, name_width: float, minimum: int) -> int:
@@ -158,46 +160,30 @@ def _parts_rows(parts: list, name_width: float, minimum: int) -> int:
     return max(lines, minimum)
 
 
-def _side_blocks(record: dict, designated: bool, towed: bool, table: dict, parts: list,
-                 row: float) -> list[tuple[str, float]]:
-    """The A3 copy's right-hand blocks in order, with their estimated heights (mm)."""
-    brake_rows = max(1, len(((record.get("tester") or {}).get("brakes") or {}).get("axles") or []))
-    blocks = []
-    if designated:
-        blocks.append(("designated", _table_height(4, row) + 2))
-        blocks.append(("tester", _table_height(2 + brake_rows + 3 + (0 if towed else 6), row)))
-    blocks.append(("measurements", _table_height(2 + len(table["rows"]) + len(table["exhaust"]), row)))
-    parts_rows = _parts_rows(parts, SIDE_WIDTH * 0.7, 3 if designated else 6)
-    blocks.append(("parts", _table_height(2 + parts_rows, row)))
-    blocks.append(("summary", _table_height(1, row) + _summary_height(record, SIDE_WIDTH)))
-    blocks.append(("shop", _table_height(4, row) + 2))
-    blocks.append(("signatures", _table_height(1, row) + (2 if designated else 1) * 13))
-    return blocks
-
-
-def _assign(blocks: list[tuple[str, float]], capacity: float, pages: int) -> list[list[str]]:
-    """Blocks onto the side of page 1, 2, …, in order (more pages if they need them)."""
-    sides: list[list[str]] = [[]]
-    used = 0.0
-    for name, height in blocks:
-        if sides[-1] and used + height > capacity:
-            sides.append([])
-            used = 0.0
-        sides[-1].append(name)
-        used += height
-    return sides + [[] for _ in range(pages - len(sides))]
-
-
-def bottom_height(record: dict, parts: list, table: dict, row: float) -> float:
-    """Height (mm) of the A4 copy's blocks under the grid of its last page (an estimate):
-    measurements | replaced parts | summary and the shop, side by side."""
-    measurements = _table_height(2 + len(table["rows"]) + len(table["exhaust"]), row)
-    replaced = _table_height(2 + _parts_rows(parts, 194 * 0.3 * 0.7, 3), row)
-    shop = _table_height(1, row) + _summary_height(record, 58) + _table_height(5, row) + 2
+def bottom_height(record: dict, parts: list, table: dict) -> float:
+    """Height (mm) of the A4 copy's blocks side by side under the grid of its last page (a
+    safe estimate): measurements | replaced parts | summary and the shop."""
+    measurements = _table_height(2 + len(table["rows"]) + len(table["exhaust"]))
+    replaced = _table_height(2 + _parts_rows(parts, _BOTTOM_WIDTH * 0.3 * 0.7, 3))
+    summary = max(3, len(_summary_lines(record, _BOTTOM_WIDTH * 0.3))) * _SUMMARY_LINE
+    shop = _table_height(1) + summary + _table_height(5) + 2
     return max(measurements, replaced, shop) + 2
 
 
-def _context(record: dict, copy: str, box_row: float = _BOX_ROWS[0]) -> tuple[dict, Any]:
+def _grid_and_bottom(form, record: dict, parts: list, table: dict):
+    """The A4 grid and how its other blocks follow it: side by side under the grid of the
+    last page when they fit there, else one under the other from a new page, splitting
+    across pages as tables do (a long parts list or summary)."""
+    reserved = bottom_height(record, parts, table)
+    if reserved < SHEETS["customer"].body * 0.6:
+        try:
+            return layout(form, "customer", reserved), "side_by_side"
+        except ValueError:  # no page keeps that much room under the grid
+            pass
+    return layout(form, "customer"), "stacked"
+
+
+def _context(record: dict, copy: str) -> tuple[dict, Any]:
     if copy not in SHEETS:
         raise ValueError(f"copy must be 'shop' or 'customer', not {copy!r}")
     if record.get("kind") not in ("designated", "periodic"):
@@ -220,28 +206,14 @@ def _context(record: dict, copy: str, box_row: float = _BOX_ROWS[0]) -> tuple[di
     table["exhaust"] = _exhaust_rows(measurements, form.towed)
     parts = record.get("replaced_parts") or []
     designated = record["kind"] == "designated"
-    qr = record.get("record_url") if copy == "shop" else None  # drawn by record_grid
-
     if copy == "customer":
         title = "定期点検整備記録簿"
-        reserved = bottom_height(record, parts, table, box_row)
-        grid = layout(form, copy, reserved)
-        sides = [[] for _ in grid.pages]
+        grid, bottom = _grid_and_bottom(form, record, parts, table)
+        summary_width = _BOTTOM_WIDTH * (0.3 if bottom == "side_by_side" else 1)
     else:
         title = "指定整備記録簿（定期点検整備記録簿）" if designated else "定期点検整備記録簿（事業場控え）"
-        grid = layout(form, copy)
-        sides = _assign(_side_blocks(record, designated, form.towed, table, parts, box_row),
-                        sheet.body - 2, len(grid.pages))
-    pages = [
-        {
-            "number": number,
-            "side": sides[number - 1],
-            # The grid is drawn over this space (record_grid); the blocks follow it.
-            "spacer": (grid.grid_height(number - 1) + grid.notes_height + 1
-                       if number <= len(grid.pages) else 0),
-        }
-        for number in range(1, len(sides) + 1)
-    ]
+        grid, bottom = layout(form, copy), None
+        summary_width = SIDE_WIDTH
     context = {
         "record": record,
         "copy": copy,
@@ -252,8 +224,9 @@ def _context(record: dict, copy: str, box_row: float = _BOX_ROWS[0]) -> tuple[di
         "form": form,
         "towed": form.towed,
         "interval": interval,
-        "pages": pages,
-        "page_count": len(pages),
+        # The grid is drawn over this space on each of its pages (record_grid).
+        "spacers": [grid.grid_height(n) + grid.notes_height + 1 for n in range(len(grid.pages))],
+        "bottom": bottom,
         "vehicle": vehicle,
         "customer": record.get("customer") or {},
         "shop": record.get("shop") or {},
@@ -261,12 +234,12 @@ def _context(record: dict, copy: str, box_row: float = _BOX_ROWS[0]) -> tuple[di
         "measurement_table": table,
         "tester": record.get("tester") or {},
         "replaced_parts": parts,
-        "summary_height": _summary_height(record, 58 if copy == "customer" else SIDE_WIDTH) - 1.5,
+        "summary_lines": _summary_lines(record, summary_width - 2),
         "inspector": record.get("inspector") or {},
         "chief_mechanic": record.get("chief_mechanic") or {},
         "legend": [(_DISPLAY.get(s, s), meaning) for s, meaning in SYMBOL_MEANINGS.items()
                    if s not in "☆★"],
-        "qr": qr,
+        "qr": record.get("record_url") if copy == "shop" else None,  # drawn by record_grid
     }
     return context, grid
 
@@ -302,14 +275,10 @@ def _lay_over(writer: PdfWriter, page, grid_page, name: NameObject) -> None:
 
 def render_record_pdf(record: dict, copy: str = "shop") -> bytes:
     """The record as a PDF: ``copy="shop"`` (A3 landscape) or ``"customer"`` (A4)."""
-    for box_row in _BOX_ROWS:
-        context, grid = _context(record, copy, box_row)
-        writer = PdfWriter(clone_from=io.BytesIO(render_pdf(context["sheet"].template, context)))
-        if len(writer.pages) == context["page_count"]:
-            break
-    else:  # the blocks ran over even on the largest estimate: never print the grid askew
-        raise PdfRenderError(
-            f"record PDF has {len(writer.pages)} pages, laid out for {context['page_count']}")
+    context, grid = _context(record, copy)
+    writer = PdfWriter(clone_from=io.BytesIO(render_pdf(context["sheet"].template, context)))
+    if len(writer.pages) < len(grid.pages):
+        raise PdfRenderError(f"record PDF has {len(writer.pages)} pages, its grid {len(grid.pages)}")
     overlay = PdfReader(io.BytesIO(draw_grid(grid, context["form"], record["interval_months"],
                                              record.get("results") or {}, len(writer.pages),
                                              context["qr"]))).pages

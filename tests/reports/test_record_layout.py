@@ -338,3 +338,24 @@ def test_samples_render_through_the_service_for_every_vehicle():
     with pytest.raises(ValueError):
         sample_record(vehicle="tractor")
     assert date(2021, 10, 1) <= SAMPLE_DATE
+
+
+@pytest.mark.parametrize("copy", COPIES)
+def test_long_parts_list_and_summary_run_onto_pages_that_carry_the_header(copy):
+    """40 replaced parts and a 2,000-character summary: nothing is cut, every page has the
+    header and its number, and the grid stays on its own pages."""
+    base = sample("beppyo3", 12, "truck")
+    parts = [{"name": f"部品{n} ブレーキ・チャンバ・ダイヤフラム", "quantity": n, "unit": "個"}
+             for n in range(1, 41)]
+    record = {**base, "replaced_parts": parts, "work_summary": "概要の長い記述。" * 250}
+    pdf = render_record_pdf(record, copy=copy)
+    texts = page_texts(pdf)
+    assert len(texts) > len(grid_layout(record, copy).pages)
+    for number, text in enumerate(texts, 1):
+        assert f"{number}/{len(texts)}" in text
+        assert base["vehicle"]["chassis_number"] in text and "有限会社サンプル運送" in text
+    joined = "".join(texts)
+    assert all(f"部品{n}ブレーキ" in joined for n in range(1, 41))
+    assert joined.count("概要の長い記述。") >= 245  # a few are cut by a page's header
+    assert "主任次郎" in texts[-1]
+    assert unembedded_fonts(pdf) == []
