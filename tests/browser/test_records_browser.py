@@ -141,3 +141,45 @@ def test_24_month_record_by_taps_signed_and_printed(app, tenants, chromium, live
         assert_no_js_errors(portrait)
     finally:
         portrait.context.close()
+
+
+def test_truck_measurements_per_axle_on_a_portrait_tablet(app, tenants, chromium, live_server,
+                                                          records_site, tmp_path):
+    """A 3-axle truck with dual rear tyres: the axle layout is chosen with the vehicle, then
+    each tyre's tread depth is typed in its own box; nothing is wider than a portrait tablet."""
+    from app.extensions import db
+    from app.models.record import Record
+
+    page = new_page(chromium, live_server, viewport={"width": 768, "height": 1024})
+    try:
+        login(page, "a-manager", PASSWORD)
+        page.goto(page.base_url + "/records/new")
+        page.select_option("#form", "beppyo3")
+        page.select_option("#interval_months", "12")
+        page.fill("#inspection_date", "2026-11-24")
+        page.fill("#registration_number", "練馬 100 か 56-78")
+        page.fill("#chassis_number", "FS64VZ-500123")
+        with page.expect_navigation():
+            page.get_by_role("button", name="作成して入力へ進む").click()
+        record_id = int(page.locator("#record-entry").get_attribute("data-record"))
+        page.select_option("#f-axle_layout", "SDD")
+        with page.expect_navigation():
+            page.get_by_role("button", name="保存", exact=True).click()
+        for name, value in (("tread_depth_mm.2LO", "9.8"), ("tread_depth_mm.2LI", "9.6"),
+                            ("tread_depth_mm.3RO", "10.4"), ("brake_lining_mm.2R", "9.5")):
+            page.fill(f'input[name="{name}"]', value)
+        assert page.get_attribute('input[name="tread_depth_mm.2LI"]', "aria-label") == "タイヤの溝の深さ 第2軸 左内"
+        page.evaluate("document.getElementById('measurements').scrollIntoView()")
+        assert _no_horizontal_scroll(page)
+        page.screenshot(path=str(tmp_path / "truck-measurements.png"))
+        with page.expect_navigation():
+            page.get_by_role("button", name="測定値を保存").click()
+        assert page.input_value('input[name="tread_depth_mm.3RO"]') == "10.4"
+        assert_no_js_errors(page)
+    finally:
+        page.context.close()
+    with app.app_context():
+        record = db.session.get(Record, record_id)
+        assert record.axle_layout == "SDD"
+        assert record.measurements["tread_depth_mm"] == {"2LO": 9.8, "2LI": 9.6, "3RO": 10.4}
+        assert record.measurements["brake_lining_mm"] == {"2R": 9.5}
