@@ -3,13 +3,14 @@
 Layout (`layout`): the checks run in the ordinance's order down column 1, then column 2 …
 of page 1, then page 2. A device's heading opens its section and is repeated as 「（続き）」
 only at the top of a column where that device truly continues; a part (点検箇所) is never
-split; a heading never ends a column. Every row has the same height, room for two lines; the
-type is the largest that keeps the fewest pages, and a one-page grid is stretched to use the
-sheet. Text is broken into lines here with the font's own metrics.
+split; a heading never ends a column. Every check row has the same height, room for two
+lines (a heading has one); the type is the largest that keeps the fewest pages, and a one-page
+grid is stretched to use the sheet. Text is broken into lines here with the font's own metrics.
 
 Drawing (`draw_grid`): the grid is drawn with ReportLab's canvas at the coordinates the layout
-gives, one page per layout page, and `app.reports.record_pdf` lays it over the pages xhtml2pdf
-makes for the header and the other blocks. Why not an HTML table: xhtml2pdf's rowspans
+gives, with 「n / N」 and the record's QR code in the header of every page, and
+`app.reports.record_pdf` lays it over the pages xhtml2pdf makes for the header and the other
+blocks. Why not an HTML table: xhtml2pdf's rowspans
 misplace cells in a table of several side-by-side columns, it wraps text its own way (rows of
 uneven height), and a 600-cell table costs most of the 400 ms a record may take.
 
@@ -216,7 +217,7 @@ def _part_blocks(form: Form, sheet: Sheet, size: float) -> list[tuple[str | None
     return blocks
 
 
-def _fill(blocks, capacities: list[float], row: float, head: float, heading):
+def _fill(blocks, capacities: list[float], row: float, head: float):
     """Fill columns of the given heights (mm) in order; None if the blocks do not fit."""
     columns: list[list[Row]] = [[]]
     used = 0.0
@@ -235,14 +236,15 @@ def _fill(blocks, capacities: list[float], row: float, head: float, heading):
             columns.append([])
             used = 0.0
         if opens:
-            column.append(heading(f"{device}（続き）" if device == previous else device))
+            text = f"{device}（続き）" if device == previous else device
+            column.append(Row("device", text, (text,)))
         column.extend(rows)
         used += need
         previous = device
     return columns
 
 
-def _paginate(blocks, full: float, last: float, columns: int, row: float, head: float, heading):
+def _paginate(blocks, full: float, last: float, columns: int, row: float, head: float):
     """Pages of columns (heights in mm): every page full but the last, whose columns are
     balanced (the lowest column height that still takes the rest)."""
     if full < row + head:
@@ -250,16 +252,16 @@ def _paginate(blocks, full: float, last: float, columns: int, row: float, head: 
     total = sum(len(rows) * row + head for _, rows in blocks)  # headings counted for each part
     for page_count in range(1, ceil(total / (full * columns)) + 2):
         before = [full] * (columns * (page_count - 1))
-        if last < row + head or _fill(blocks, before + [last] * columns, row, head, heading) is None:
+        if last < row + head or _fill(blocks, before + [last] * columns, row, head) is None:
             continue
         low, high = 0.0, last
         while high - low > 0.2:
             middle = (low + high) / 2
-            if _fill(blocks, before + [middle] * columns, row, head, heading) is None:
+            if _fill(blocks, before + [middle] * columns, row, head) is None:
                 low = middle
             else:
                 high = middle
-        filled = _fill(blocks, before + [high] * columns, row, head, heading)
+        filled = _fill(blocks, before + [high] * columns, row, head)
         filled += [[] for _ in range(columns * page_count - len(filled))]
         return [filled[i:i + columns] for i in range(0, len(filled), columns)]
     return None
@@ -312,7 +314,7 @@ def _layout(form_id: str, version: date, sheet_name: str, reserved_last: float) 
         def heading(text, size=size):
             return Row("device", text, (text,))
 
-        pages = _paginate(blocks, height, height - reserved_last, sheet.columns, row, head, heading)
+        pages = _paginate(blocks, height, height - reserved_last, sheet.columns, row, head)
         if pages is not None and (best is None or len(pages) <= len(best[3])):
             best = (size, row, head, pages)
     if best is None:
