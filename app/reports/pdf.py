@@ -13,6 +13,11 @@ Why it is built this way (see FAB-NOTES.md, "xhtml2pdf and Japanese PDFs"):
   and the link callback refuse everything else, including the network, so a value that ends
   up in an ``<img src>`` cannot read local files or reach internal hosts.
 - pisa reports errors in ``result.err`` instead of raising; we raise `PdfRenderError`.
+- Every font a PDF names must be embedded (a stored 事業場控え must print the same anywhere):
+  `register_fonts` makes ReportLab's table cells and canvas default to IPAexGothic. xhtml2pdf
+  still names Helvetica (never embedded) for every inline ``<img>`` and for a paragraph that
+  holds only an image; the record PDFs draw their QR code on the canvas instead
+  (app/reports/record_grid.py). ``tests/reports/pdf_probe.unembedded_fonts`` finds them.
 """
 
 from __future__ import annotations
