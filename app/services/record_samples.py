@@ -105,10 +105,15 @@ def _utc(day: date) -> datetime:
 
 
 def sample_record(form: str | None = None, interval_months: int | None = None,
-                  vehicle: str = "passenger", *, kind: str = "designated",
+                  vehicle: str | None = None, *, kind: str = "designated",
                   number: int = 1) -> Record:
-    """An unsaved, signed sample record (see the module docstring); ``number`` varies the
-    plate so that a batch of samples can be told apart."""
+    """An unsaved, signed sample record (see the module docstring).
+
+    ``form`` defaults to the vehicle's usual form, ``vehicle`` to the trailer for 別表第４
+    and the passenger car otherwise, ``interval_months`` to the form's longer interval;
+    ``number`` varies the plate so that a batch of samples can be told apart.
+    """
+    vehicle = vehicle or ("trailer" if form == "beppyo4" else "passenger")
     if vehicle not in VEHICLES:
         raise ValueError(f"vehicle must be one of {', '.join(VEHICLES)}, not {vehicle!r}")
     form = form or _DEFAULT_FORM[vehicle]

@@ -335,6 +335,8 @@ def test_samples_render_through_the_service_for_every_vehicle():
             pdf = record_pdf(record, copy)
             assert record.chassis_number in page_texts(pdf)[0]
     assert sample_record("beppyo6", 12).interval_months == 12
+    assert sample_record("beppyo4", 3).axle_layout == "DDD"  # a trailer, not a car, on 別表4
+    assert sample_record().form == "beppyo6" and sample_record(vehicle="truck").form == "beppyo3"
     with pytest.raises(ValueError):
         sample_record(vehicle="tractor")
     assert date(2021, 10, 1) <= SAMPLE_DATE
