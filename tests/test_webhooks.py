@@ -206,7 +206,7 @@ def test_screens_register_show_the_secret_once_log_and_replay(app, tenants, brow
     site_id = tenants.ids["a"]["Site"]
     browser.login("a-manager")
     page = browser.get("/shop/webhooks/")
-    assert page.status_code == 200 and "Webhook(状態の通知)" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "状態の通知" in page.get_data(as_text=True)
     refused = browser.post("/shop/webhooks/create", {"site_id": str(site_id), "label": "受信",
                                                      "url": "ftp://example.jp/"})
     assert refused.status_code == 422 and "https://" in refused.get_data(as_text=True)

@@ -93,7 +93,7 @@ def check_target(url: str, *, allow_private: bool = False, resolver=None) -> Tar
     parts = urlsplit(url)
     allowed_schemes = ("https", "http") if allow_private else ("https",)
     if parts.scheme not in allowed_schemes:
-        raise WebhookTargetError("送信先のURLは https:// で始まるものにしてください。")
+        raise WebhookTargetError("送信先のURLは「https://」で始まるものにしてください。")
     if parts.username or parts.password or parts.fragment:
         raise WebhookTargetError("送信先のURLにユーザー名・パスワードや # 以降は含めないでください。")
     try:

@@ -54,7 +54,7 @@ class ApiToken(SiteOwnedMixin, TimestampMixin, Model):
 
 
 class WebhookEndpoint(SiteOwnedMixin, TimestampMixin, Model):
-    __label__ = "Webhookの送信先"
+    __label__ = "状態の通知先"
     __tablename__ = "webhook_endpoint"
     __tenant_scope__ = "site"
     __audited__ = True
@@ -78,7 +78,7 @@ class WebhookEndpoint(SiteOwnedMixin, TimestampMixin, Model):
 class WebhookEvent(SiteOwnedMixin, Model):
     """One status change to deliver to one endpoint (the outbox row)."""
 
-    __label__ = "Webhookの通知"
+    __label__ = "状態の通知"
     __tablename__ = "webhook_event"
     __tenant_scope__ = "site"
     __table_args__ = (
@@ -111,7 +111,7 @@ class WebhookEvent(SiteOwnedMixin, Model):
 class WebhookDelivery(SiteOwnedMixin, Model):
     """One try to deliver an event: when, what the receiver answered, how long it took."""
 
-    __label__ = "Webhookの送信記録"
+    __label__ = "状態の通知の送信記録"
     __tablename__ = "webhook_delivery"
     __tenant_scope__ = "site"
 

@@ -37,8 +37,8 @@ log = logging.getLogger(__name__)
 EVENT_TYPE = "certificate.status_changed"
 SECRET_PREFIX = "whsec_"
 
-audit.ACTION_LABELS.update({"webhook_register": "Webhookの登録", "webhook_disable": "Webhookの停止",
-                            "webhook_replay": "Webhookの再送"})
+audit.ACTION_LABELS.update({"webhook_register": "状態の通知先の登録", "webhook_disable": "状態の通知先の停止",
+                            "webhook_replay": "状態の通知の再送"})
 
 
 class WebhookError(ValueError):

@@ -185,7 +185,7 @@ ROLE_MENUS = {"site_manager": ("ApiTokens", "Webhooks")}
 def register(appbuilder):
     shop = dict(category="ShopSettings", category_label="事業場の設定", category_icon="fa-wrench")
     appbuilder.add_view(ApiTokenView, "ApiTokens", label="APIトークン", icon="fa-key", **shop)
-    appbuilder.add_view(WebhookView, "Webhooks", label="Webhook(状態の通知)", icon="fa-bell", **shop)
+    appbuilder.add_view(WebhookView, "Webhooks", label="状態の通知", icon="fa-bell", **shop)
     appbuilder.add_view_no_menu(WebhookEventView)
 
     from app.api import register as register_api

@@ -10,10 +10,10 @@ def seed(session, key, ctx):
     business_id, site_id = ctx["business_id"], ctx["site_id"]
     moment = utcnow_naive()
     token = ApiToken(business_id=business_id, site_id=site_id, user_id=ctx["user_ids"]["manager"],
-                     label=f"seed {key}", token_hash=f"{key}" * 64, token_prefix=f"kz_seed{key}",
+                     label=f"試験用トークン{key.upper()}", token_hash=f"{key}" * 64, token_prefix=f"kz_seed{key}",
                      expires_at=moment + dt.timedelta(days=30))
     endpoint = WebhookEndpoint(business_id=business_id, site_id=site_id, url=f"https://{key}.example.jp/hook",
-                               label=f"seed {key}", secret=f"whsec_seed_{key}", secret_prefix="whsec_seed",
+                               label=f"試験用の通知先{key.upper()}", secret=f"whsec_seed_{key}", secret_prefix="whsec_seed",
                                active=True)
     session.add_all([token, endpoint])
     session.flush()
