@@ -78,14 +78,14 @@ def draft_create():
     site_id = body.get("site_id")
     if isinstance(site_id, bool) or not isinstance(site_id, int):
         raise ApiError(400, "invalid_field", "site_id に事業場のID(数値)を指定してください。")
-    site = get_owned_or_404(db.session, Site, site_id, current_tenant())
-    require("can_start", WIZARD)
-    require("can_scan", WIZARD)
     scans, cert_file = body.get("scans", []), body.get("cert_file")
     if not (isinstance(scans, str) or (isinstance(scans, list) and all(isinstance(s, str) for s in scans))):
         raise ApiError(400, "invalid_field", "scans は読み取った文字列の配列で送ってください。")
     if cert_file is not None and not isinstance(cert_file, (str, dict)):
         raise ApiError(400, "invalid_field", "cert_file には車検証閲覧アプリのファイルの内容(JSON)をそのまま入れてください。")
+    site = get_owned_or_404(db.session, Site, site_id, current_tenant())
+    require("can_start", WIZARD)
+    require("can_scan", WIZARD)
     warnings, vehicle_fields = [], None
     if drafts.has_reads(scans) or not cert_file:
         parsed = drafts.parse_reads(scans, today())
