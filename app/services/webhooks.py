@@ -2,8 +2,8 @@
 
 Outbox: every status change of a certificate (or of its OSS request) leaves a timeline entry
 (``CertificateEvent`` with a status before and after). A session hook turns each such entry into
-one ``WebhookEvent`` per active endpoint of the certificate's site, in the same flush and so the
-same transaction: a change that is rolled back leaves no event, one that is committed cannot
+one ``WebhookEvent`` per active endpoint of the certificate's site, right after the flush that
+writes the entry and so in the same transaction: a change that is rolled back leaves no event, one that is committed cannot
 lose its event, and no code path that changes a status can forget it.
 
 Delivery: ``deliver_due`` (the scheduler's job, scheduler/jobs/webhooks.py) POSTs each due event
@@ -21,7 +21,7 @@ import unicodedata
 import uuid
 
 from flask import current_app
-from sqlalchemy import event, func, or_, select, update
+from sqlalchemy import event, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -120,25 +120,29 @@ def event_data(certificate, entry):
     }
 
 
-@event.listens_for(Session, "before_flush")
-def _outbox(session, flush_context, instances):
+@event.listens_for(Session, "after_flush")
+def _outbox(session, flush_context):
+    """After the flush has written the timeline entries (so this transaction already holds its
+    write lock: no lock upgrade under concurrent senders on SQLite), add their events."""
     changes = [entry for entry in session.new if _status_change(entry)]
     if not changes:
         return
-    with session.no_autoflush:
-        for entry in changes:
-            endpoints = session.scalars(select(WebhookEndpoint).where(
-                WebhookEndpoint.site_id == entry.site_id, WebhookEndpoint.active.is_(True))).all()
-            if not endpoints:
-                continue
-            certificate = session.get(Certificate, entry.certificate_id)
-            data = event_data(certificate, entry)
-            for endpoint in endpoints:
-                session.add(WebhookEvent(
-                    business_id=entry.business_id, site_id=entry.site_id, endpoint_id=endpoint.id,
-                    certificate_id=entry.certificate_id, event_id=str(uuid.uuid4()), event_type=EVENT_TYPE,
-                    payload=data, created_at=entry.occurred_at, status="pending", attempts=0,
-                    next_attempt_at=entry.occurred_at))
+    connection = session.connection()
+    endpoints = WebhookEndpoint.__table__
+    rows = []
+    for entry in changes:
+        endpoint_ids = connection.execute(select(endpoints.c.id).where(
+            endpoints.c.site_id == entry.site_id, endpoints.c.active.is_(True))).scalars().all()
+        if not endpoint_ids:
+            continue
+        with session.no_autoflush:
+            data = event_data(session.get(Certificate, entry.certificate_id), entry)
+        rows += [dict(business_id=entry.business_id, site_id=entry.site_id, endpoint_id=endpoint_id,
+                      certificate_id=entry.certificate_id, event_id=str(uuid.uuid4()), event_type=EVENT_TYPE,
+                      payload=data, created_at=entry.occurred_at, status="pending", attempts=0,
+                      next_attempt_at=entry.occurred_at) for endpoint_id in endpoint_ids]
+    if rows:
+        connection.execute(insert(WebhookEvent.__table__), rows)
 
 
 # --- delivery ---------------------------------------------------------------------------------
