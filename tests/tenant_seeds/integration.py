@@ -14,7 +14,7 @@ def seed(session, key, ctx):
                      expires_at=moment + dt.timedelta(days=30))
     endpoint = WebhookEndpoint(business_id=business_id, site_id=site_id, url=f"https://{key}.example.jp/hook",
                                label=f"試験用の通知先{key.upper()}", secret=f"whsec_seed_{key}", secret_prefix="whsec_seed",
-                               active=True)
+                               active=False)  # stopped: other features' tests queue no events for it
     session.add_all([token, endpoint])
     session.flush()
     event = WebhookEvent(business_id=business_id, site_id=site_id, endpoint_id=endpoint.id,
