@@ -124,6 +124,15 @@ class Config:
     MLIT_KEI_BASE_URL = os.environ.get("MLIT_KEI_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}/kei")
     OUTSIDE_TIMEOUT_SECONDS = float(os.environ.get("OUTSIDE_TIMEOUT_SECONDS", "10"))
 
+    # The token API for shop systems and its webhooks (app/api/, app/services/webhooks.py).
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")  # per token
+    # Webhook targets on private, loopback or link-local addresses (and plain http) are refused
+    # unless this is on: for tests and closed networks only.
+    WEBHOOK_ALLOW_PRIVATE_TARGETS = _env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
+    WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "12"))
+    WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30"))
+
 
 def with_operator_samples(*, from_environment=True):
     """Development, the tests and the demo: the operator settings the environment does not set

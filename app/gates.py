@@ -54,7 +54,9 @@ def register_gates(app):
             moment = now()
             if is_closed(moment, hours_from_config(current_app.config)):
                 return closed_response(moment)
-        if user.must_change_password and endpoint != PASSWORD_CHANGE:
+        # A token (app/api/) is its own credential, issued by a manager: the first-login password
+        # change protects the password login, not it.
+        if user.must_change_password and endpoint != PASSWORD_CHANGE and not g.get("_api_key_user"):
             if _is_api():
                 return jsonify(error="password_change_required",
                                message="パスワードを変更してからご利用ください。"), 403

@@ -10,17 +10,20 @@ from flask import Flask, jsonify, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.integrations.base import IDEMPOTENCY_HEADER
+from app.integrations.sandbox.hooks import HookInboxes
 from app.integrations.sandbox.state import Reply, Sandbox, SettingsError, parse_moment
 
 FAULT_HEADER = "X-Sandbox-Fault"  # per-request fault: error, timeout, maintenance, hours or a reason code
 
 
-def create_sandbox_app(sandbox: Sandbox | None = None, **settings) -> Flask:
+def create_sandbox_app(sandbox: Sandbox | None = None, hooks: HookInboxes | None = None, **settings) -> Flask:
     sandbox = sandbox or Sandbox(**settings)
+    hooks = hooks or HookInboxes()
     app = Flask("keizoku_sandbox")
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["sandbox"] = sandbox
+    app.extensions["sandbox_hooks"] = hooks
 
     def respond(reply: Reply):
         response = jsonify(reply.body)
@@ -83,9 +86,27 @@ def create_sandbox_app(sandbox: Sandbox | None = None, **settings) -> Flask:
             raise SettingsError("send a JSON object")
         return data
 
+    # ---- a shop system's webhook receiver (app/integrations/sandbox/hooks.py) ----
+    @app.post("/hooks/<name>")
+    def hook_receive(name):
+        status, answer, headers = hooks.receive(name, request.headers, request.get_data())
+        response = jsonify(answer)
+        response.status_code = status
+        response.headers.update(headers)
+        return response
+
+    @app.post("/_control/hooks/<name>")
+    def control_hooks(name):
+        return jsonify(hooks.configure(name, body()))
+
+    @app.get("/_control/hooks/<name>")
+    def control_hooks_received(name):
+        return jsonify(hooks.received(name))
+
     @app.post("/_control/reset")
     def control_reset():
         sandbox.reset()
+        hooks.reset()
         return jsonify({"reset": True})
 
     @app.post("/_control/faults")

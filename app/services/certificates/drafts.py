@@ -191,26 +191,63 @@ def _vehicle_from_qr(parsed):
     }
 
 
+def has_reads(reads):
+    """True when the capture field (text or a list of reads) holds anything but blanks."""
+    if isinstance(reads, str):
+        return bool(reads.strip())
+    return any(isinstance(r, str) and r.strip() for r in reads or ())
+
+
 def save_scan(session, draft, reads, today, cert_file=None):
-    """Parse the reads (and the 閲覧アプリ file, if given) into the draft's vehicle section."""
-    parsed = parse_reads(reads, today)
-    if not parsed["ok"]:
-        raise CertificateInputError(parsed["error"]["message"])
-    vehicle = _vehicle_from_qr(parsed)
-    if cert_file:
-        vehicle.update(_from_cert_file(cert_file, vehicle["chassis_number"]))
+    """Parse the reads (and the 閲覧アプリ file, if given) into the draft's vehicle section.
+    A 閲覧アプリ file alone (no reads) gives the vehicle too: it carries the codes' fields."""
+    if cert_file and not has_reads(reads):
+        vehicle = _vehicle_from_cert_file(cert_file)
+    else:
+        parsed = parse_reads(reads, today)
+        if not parsed["ok"]:
+            raise CertificateInputError(parsed["error"]["message"])
+        vehicle = _vehicle_from_qr(parsed)
+        if cert_file:
+            vehicle.update(_from_cert_file(cert_file, vehicle["chassis_number"]))
     _save(draft, "vehicle", vehicle, "vehicle")
     return vehicle
 
 
-def _from_cert_file(data, scanned_chassis):
+def _parsed_cert_file(data, scanned_chassis=None):
     module = _cert_file_module()
     if module is None:
         raise CertificateInputError("車検証情報ファイルの読み込みは準備中です。有効期間と使用者は手入力してください。")
     try:
-        result = module.parse_cert_file(data, scanned_chassis_number=scanned_chassis or None)
+        return module.parse_cert_file(data, scanned_chassis_number=scanned_chassis or None)
     except module.VehicleCertFileError as exc:
         raise CertificateInputError(exc.message) from None
+
+
+def _vehicle_from_cert_file(data):
+    """The vehicle section from a 閲覧アプリ file alone (registered and kei cars)."""
+    result = _parsed_cert_file(data)
+    fields = result.fields
+    if fields.get("vehicle_kind") not in VEHICLE_KIND_LABELS:
+        raise CertificateInputError("車検証情報ファイルから自動車の区分が読めませんでした。二次元コードを読み取ってください。")
+    plate = fields.get("plate") or {}
+    vehicle = {
+        "vehicle_kind": fields["vehicle_kind"],
+        "chassis_number": normalise_chassis(fields.get("chassis_number")),
+        "plate_area": plate.get("area") or "", "plate_class": plate.get("class") or "",
+        "plate_kana": plate.get("kana") or "", "plate_serial": plate.get("serial") or "",
+        "model": fields.get("model") or "", "first_registration": fields.get("first_registration") or "",
+        "expiry_date": "", "source": "cert_file", "warnings": [],
+    }
+    vehicle.update(_cert_file_extras(result))
+    return vehicle
+
+
+def _from_cert_file(data, scanned_chassis):
+    return _cert_file_extras(_parsed_cert_file(data, scanned_chassis))
+
+
+def _cert_file_extras(result):
     fields = result.fields
     extra = {key: fields.get(key) for key in ("expiry_date", "odometer_km") if fields.get(key)}
     name = fields.get("user_name") or fields.get("owner_name")
