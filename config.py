@@ -124,6 +124,11 @@ class Config:
     MLIT_KEI_BASE_URL = os.environ.get("MLIT_KEI_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}/kei")
     OUTSIDE_TIMEOUT_SECONDS = float(os.environ.get("OUTSIDE_TIMEOUT_SECONDS", "10"))
 
+    # Scheduler (python -m scheduler): the active one beats this often; a standby takes over
+    # from one whose last beat is older than SCHEDULER_STALE_SECONDS (docs/operations.md §4).
+    SCHEDULER_HEARTBEAT_SECONDS = float(os.environ.get("SCHEDULER_HEARTBEAT_SECONDS", "5"))
+    SCHEDULER_STALE_SECONDS = float(os.environ.get("SCHEDULER_STALE_SECONDS", "30"))
+
 
 def with_operator_samples(*, from_environment=True):
     """Development, the tests and the demo: the operator settings the environment does not set
