@@ -3,7 +3,9 @@
 Jobs are found, not listed here: every module in ``scheduler/jobs/`` that defines
 ``JOBS = [{"id": ..., "func": callable(app), "trigger": "cron" | "interval", **trigger_kwargs}]``
 is picked up. ``func`` receives the Flask app and enters its context itself. An entry may set
-``misfire_grace_time``; every job runs with ``coalesce=True`` and ``max_instances=1``.
+``misfire_grace_time``, and ``run_at_start: True`` to run once as soon as this process takes the
+lock (a catch-up should not wait a whole interval); every job runs with ``coalesce=True`` and
+``max_instances=1``.
 
 Never started inside ``create_app()`` (FAB-NOTES.md): one process, holding a database lock
 (scheduler/lock.py), runs the jobs; a second one waits and takes over if the first dies or its
@@ -18,6 +20,7 @@ import logging
 import pkgutil
 import threading
 import time
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 log = logging.getLogger("scheduler")
@@ -27,7 +30,7 @@ JOB_PACKAGE = "scheduler.jobs"
 TRIGGERS = ("cron", "interval")
 # APScheduler's default grace is 1 s: a job a second late would be skipped silently.
 DEFAULT_MISFIRE_GRACE_SECONDS = 15 * 60
-_SPEC_KEYS = {"id", "func", "trigger", "misfire_grace_time", "name"}
+_SPEC_KEYS = {"id", "func", "trigger", "misfire_grace_time", "name", "run_at_start"}
 
 
 class JobSpecError(ValueError):
@@ -121,6 +124,7 @@ def build_scheduler(app, jobs, scheduler_class=None, *, guard=None):
             name=spec.get("name", spec["id"]),
             misfire_grace_time=spec.get("misfire_grace_time", DEFAULT_MISFIRE_GRACE_SECONDS),
             coalesce=True, max_instances=1, replace_existing=True, **trigger_kwargs(spec),
+            **({"next_run_time": datetime.now(TIMEZONE)} if spec.get("run_at_start") else {}),
         )
     return scheduler
 

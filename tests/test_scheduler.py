@@ -88,6 +88,10 @@ def test_real_jobs_are_scheduled_in_japan_time_with_explicit_options(app):
     assert close.trigger.get_next_fire_time(None, moment) == dt.datetime(2026, 12, 1, 0, 5, tzinfo=JST)
     after = dt.datetime(2026, 12, 1, 0, 6, tzinfo=JST)
     assert close.trigger.get_next_fire_time(None, after) == dt.datetime(2027, 1, 1, 0, 5, tzinfo=JST)
+    # The catch-up runs as soon as a scheduler takes the lock, then hourly; the closing waits.
+    started = dt.datetime.now(JST)
+    assert scheduled["billing_close_catch_up"].next_run_time <= started
+    assert not hasattr(close, "next_run_time")  # computed from its trigger when started
 
 
 def test_only_one_lock_holder_and_a_dead_one_is_replaced(app):
