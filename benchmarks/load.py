@@ -295,8 +295,7 @@ def start_via_nginx(args, run_dir):
     ports = {name: free_port() for name in ("nginx", "web-a", "web-b", "sandbox", "smtp")}
     env = production_env(database_url=LOAD_URL, public_url="https://keizoku.load.example",
                          sandbox_url=f"http://127.0.0.1:{ports['sandbox']}",
-                         smtp_port=ports["smtp"], redis_url="redis://127.0.0.1:6379/13",
-                         redis_prefix="load")
+                         smtp_port=ports["smtp"], redis_url="redis://127.0.0.1:6379/13")
     topology = Topology(run_dir, env)
     topology.start_sandbox(ports["sandbox"])
     for name in ("web-a", "web-b"):

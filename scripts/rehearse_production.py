@@ -480,7 +480,7 @@ def main(argv=None):
     env = production_env(
         database_url=database_url, public_url="https://keizoku.rehearsal.example",
         sandbox_url=f"http://127.0.0.1:{ports['sandbox']}", smtp_port=ports["smtp"],
-        redis_url=REDIS_URL, redis_prefix="rehearsal")
+        redis_url=REDIS_URL)
     env.update(SCHEDULER_HEARTBEAT_SECONDS=str(HEARTBEAT), SCHEDULER_STALE_SECONDS=str(STALE))
     os.environ.update(env)  # this process reads the same settings for its checks
     run_dir = ROOT / "instance" / f"rehearsal-{os.getpid()}"

@@ -44,8 +44,7 @@ def corporate_number(base12: str) -> str:
     return f"{check_digit(base12)}{base12}"
 
 
-def production_env(*, database_url, public_url, sandbox_url, smtp_port, redis_url,
-                   redis_prefix) -> dict:
+def production_env(*, database_url, public_url, sandbox_url, smtp_port, redis_url) -> dict:
     """The environment of every process: config.Config with valid operator settings (none of
     them the shipped samples), the proxy trusted once, rate limits in Redis, mail to the local
     SMTP server, the outside systems played by the sandbox."""
@@ -57,7 +56,6 @@ def production_env(*, database_url, public_url, sandbox_url, smtp_port, redis_ur
         "PUBLIC_BASE_URL": public_url,
         "TRUSTED_PROXY_COUNT": "1",  # nginx, and nothing else, sits before gunicorn
         "RATELIMIT_STORAGE_URI": redis_url,
-        "RATELIMIT_KEY_PREFIX": redis_prefix,
         "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port), "MAIL_USE_TLS": "0",
         "MAIL_DEFAULT_SENDER": "keizoku@rehearsal-kyokai.or.jp",
         "SERVICE_NAME": "Keizoku(リハーサル)",

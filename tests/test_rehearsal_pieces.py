@@ -17,7 +17,7 @@ def rehearsal_env():
     return production_env(database_url="postgresql://postgres@127.0.0.1:5432/rehearsal",
                           public_url="https://keizoku.rehearsal.example",
                           sandbox_url="http://127.0.0.1:1", smtp_port=2,
-                          redis_url="redis://127.0.0.1:6379/14", redis_prefix="rehearsal")
+                          redis_url="redis://127.0.0.1:6379/14")
 
 
 def test_the_rehearsal_runs_production_settings_that_are_valid_and_not_samples():
