@@ -133,6 +133,11 @@ class Config:
     WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "12"))
     WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30"))
 
+    # Scheduler (python -m scheduler): the active one beats this often; a standby takes over
+    # from one whose last beat is older than SCHEDULER_STALE_SECONDS (docs/operations.md §4).
+    SCHEDULER_HEARTBEAT_SECONDS = float(os.environ.get("SCHEDULER_HEARTBEAT_SECONDS", "5"))
+    SCHEDULER_STALE_SECONDS = float(os.environ.get("SCHEDULER_STALE_SECONDS", "30"))
+
 
 def with_operator_samples(*, from_environment=True):
     """Development, the tests and the demo: the operator settings the environment does not set

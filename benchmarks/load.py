@@ -25,6 +25,14 @@ through a record), a mix of
 Every response is checked (status and, for JSON, ``ok``); anything else is an error. The last
 lines are ``load_rps``, ``load_p95_ms`` and ``load_errors`` (targets: p95 under 300 ms, no
 errors, on this 2-core machine).
+
+``--via-nginx`` runs the production topology instead (scripts/topology.py, as the rehearsal
+does): nginx terminating TLS in front of two gunicorn instances (``--workers`` each, default
+2), ``config.Config`` with valid operator settings, ``TRUSTED_PROXY_COUNT=1``, rate limits in
+the local Redis at their production value (each user connects from its own loopback address,
+127.0.1.1 onwards, as people in different shops do), and one scheduler running the
+certificate sender. The March peak is ``--via-nginx --users 280`` (1.38× today's 200); the
+last lines are then ``peak_p95_ms`` and ``peak_errors`` (targets: under 200 ms and 0).
 """
 import argparse
 import datetime as dt
@@ -36,15 +44,17 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import requests
 
 from stats import percentile  # benchmarks/stats.py
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+sys.path[:0] = [ROOT, os.path.join(ROOT, "scripts")]  # the app; scripts/topology.py
 LOAD_URL = os.environ.get("LOAD_DATABASE_URL",
                           "postgresql://postgres@127.0.0.1:5432/keizoku_scale")
 PASSWORD = "Load-Pass-2026"
@@ -120,6 +130,7 @@ class Stats:
 
 class ShopUser:
     think = (5.0, 15.0)
+    password = PASSWORD
 
     def __init__(self, base, username, site_id, inspector_id, number, run_tag, stats, rng):
         self.base, self.username, self.site_id, self.inspector_id = base, username, site_id, inspector_id
@@ -132,7 +143,7 @@ class ShopUser:
         page = self.session.get(f"{self.base}/login/", timeout=60).text
         token = CSRF_INPUT.search(page).group(1)
         response = self.session.post(f"{self.base}/login/", timeout=60, allow_redirects=False, data={
-            "username": self.username, "password": PASSWORD, "csrf_token": token})
+            "username": self.username, "password": self.password, "csrf_token": token})
         if response.status_code != 302 or "/login" in response.headers.get("Location", ""):
             raise RuntimeError(f"{self.username}: login answered {response.status_code}")
         page = self.session.get(f"{self.base}/certificates/wizard/", timeout=60).text
@@ -271,17 +282,50 @@ def wait_for(url, seconds=60):
     raise SystemExit(f"{url} did not answer within {seconds} s")
 
 
+def user_address(number):
+    """The loopback address user ``number`` (1-based) connects from: 127.0.1.1, …, 127.0.1.250,
+    127.0.2.1, …"""
+    return f"127.0.{1 + (number - 1) // 250}.{1 + (number - 1) % 250}"
+
+
+def start_via_nginx(args, run_dir):
+    """The rehearsal's topology on the load database; (topology, base URL, CA file)."""
+    from topology import Topology, answers, production_env, wait_for as wait_until
+
+    ports = {name: free_port() for name in ("nginx", "web-a", "web-b", "sandbox", "smtp")}
+    env = production_env(database_url=LOAD_URL, public_url="https://keizoku.load.example",
+                         sandbox_url=f"http://127.0.0.1:{ports['sandbox']}",
+                         smtp_port=ports["smtp"], redis_url="redis://127.0.0.1:6379/13")
+    topology = Topology(run_dir, env)
+    topology.start_sandbox(ports["sandbox"])
+    for name in ("web-a", "web-b"):
+        topology.start_gunicorn(name, ports[name], workers=args.workers)
+    cert = topology.start_nginx(ports["nginx"], [ports["web-a"], ports["web-b"]])
+    topology.start_scheduler("scheduler", "--only", "certificate_send")
+    base = f"https://127.0.0.1:{ports['nginx']}"
+    for name in ("web-a", "web-b"):
+        wait_until(lambda: answers(f"http://127.0.0.1:{ports[name]}/login/"), 120, name)
+    wait_until(lambda: answers(f"{base}/login/", verify=str(cert)), 30, "nginx")
+    return topology, base, cert
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers (default 4; with --via-nginx, per instance, default 2)")
     parser.add_argument("--think", default="5,15",
                         help="seconds a user thinks between two requests, min,max (default 5,15)")
+    parser.add_argument("--via-nginx", action="store_true",
+                        help="through nginx and two gunicorn instances, config.Config (the March peak: --users 280)")
     args = parser.parse_args()
     ShopUser.think = tuple(float(v) for v in args.think.split(","))
+    args.workers = args.workers or (2 if args.via_nginx else 4)
 
     users = prepare_users(args.users)
+    if args.via_nginx:
+        return run_via_nginx(args, users)
     app_port, sandbox_port = free_port(), free_port()
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     env = dict(os.environ, KEIZOKU_CONFIG="config.DevelopmentConfig", DATABASE_URL=LOAD_URL,
@@ -303,26 +347,7 @@ def main():
         base = f"http://127.0.0.1:{app_port}"
         wait_for(f"{base}/login/")
         wait_for(f"{sandbox}/")
-        stats = Stats()
-        run_tag = int(time.time()) % 1000
-        shop_users = [ShopUser(base, name, site, inspector, n, run_tag, stats, random.Random(n))
-                      for n, (name, site, inspector) in enumerate(users, start=1)]
-        started = time.perf_counter()
-        for user in shop_users:  # logins are the ramp-up, not measured
-            user.login()
-        print(f"{len(shop_users)} users logged in ({time.perf_counter() - started:.1f} s); running "
-              f"{args.seconds} s on gunicorn -w {args.workers} --threads 2, think {args.think} s")
-        start_at = time.time() + 1
-        stop_at = start_at + args.seconds
-        # Users arrive spread over one think time, as they would in steady state (not all at once).
-        threads = [threading.Thread(target=u.run, args=(start_at + random.Random(i).uniform(0, ShopUser.think[1]),
-                                                        stop_at),
-                                    daemon=True) for i, u in enumerate(shop_users)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=max(1, stop_at - time.time() + 35))
-        elapsed = time.time() - start_at
+        stats, elapsed = run_users(args, base, users, f"gunicorn -w {args.workers} --threads 2")
     finally:
         for process in reversed(processes):
             process.send_signal(signal.SIGTERM)
@@ -331,6 +356,55 @@ def main():
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+    report(stats, elapsed)
+
+
+def run_users(args, base, users, where, session_for=None):
+    """Log every user in (not measured), then run them for ``--seconds``; (stats, seconds)."""
+    stats = Stats()
+    run_tag = int(time.time()) % 1000
+    shop_users = [ShopUser(base, name, site, inspector, n, run_tag, stats, random.Random(n))
+                  for n, (name, site, inspector) in enumerate(users, start=1)]
+    if session_for is not None:
+        for n, user in enumerate(shop_users, start=1):
+            user.session = session_for(n)
+    started = time.perf_counter()
+    for user in shop_users:  # logins are the ramp-up, not measured
+        user.login()
+    print(f"{len(shop_users)} users logged in ({time.perf_counter() - started:.1f} s); running "
+          f"{args.seconds} s on {where}, think {args.think} s")
+    start_at = time.time() + 1
+    stop_at = start_at + args.seconds
+    # Users arrive spread over one think time, as they would in steady state (not all at once).
+    threads = [threading.Thread(target=u.run, args=(start_at + random.Random(i).uniform(0, ShopUser.think[1]),
+                                                    stop_at),
+                                daemon=True) for i, u in enumerate(shop_users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=max(1, stop_at - time.time() + 35))
+    return stats, time.time() - start_at
+
+
+def run_via_nginx(args, users):
+    from topology import client_session
+
+    run_dir = tempfile.mkdtemp(prefix="load-nginx-", dir=os.path.join(ROOT, "instance"))
+    os.chmod(run_dir, 0o755)
+    topology, base, cert = start_via_nginx(args, Path(run_dir))
+    try:
+        stats, elapsed = run_users(
+            args, base, users, f"nginx -> 2 × gunicorn -w {args.workers} --threads 2",
+            session_for=lambda n: client_session(base, user_address(n), cert))
+    finally:
+        topology.stop_all()
+    report(stats, elapsed)
+    print(f"logs: {run_dir}")
+    print(f"peak_p95_ms: {percentile(stats.times, 0.95):.1f}")
+    print(f"peak_errors: {len(stats.errors)}")
+
+
+def report(stats, elapsed):
     print(f"{'request':<22} {'count':>6} {'p50 ms':>8} {'p95 ms':>8}")
     for kind, values in sorted(stats.kinds.items()):
         print(f"{kind:<22} {len(values):6d} {statistics.median(values):8.1f} {percentile(values, 0.95):8.1f}")

@@ -6,9 +6,14 @@ and take over when it dies. Options for operations and tests:
   --only ID            run only these job ids (repeatable)
   --jobs-module MOD    also load JOBS from this module (repeatable; tests use a short job)
   --lock-name NAME     lock to hold (default keizoku-scheduler)
-  --heartbeat S        seconds between lock checks (default 10)
-  --stale-after S      SQLite: a lock row older than this is taken over (default 60)
-  --poll S             seconds between attempts while standing by (default 5)
+  --heartbeat S        seconds between two heartbeats of the active scheduler
+                       (default SCHEDULER_HEARTBEAT_SECONDS, 5)
+  --stale-after S      a standby takes over from a holder whose heartbeat is older than this
+                       (default SCHEDULER_STALE_SECONDS, 30; at least 3 heartbeats)
+  --poll S             seconds between attempts while standing by (default: the heartbeat)
+
+Exit status: 0 after SIGTERM/SIGINT, 3 when the lock was lost (another instance took over
+because this one stopped beating): the supervisor restarts it, and it stands by.
   --list               print the jobs and exit
 """
 import argparse
@@ -27,9 +32,9 @@ def parse_args(argv=None):
     parser.add_argument("--only", action="append", default=[])
     parser.add_argument("--jobs-module", action="append", default=[])
     parser.add_argument("--lock-name", default=DEFAULT_LOCK_NAME)
-    parser.add_argument("--heartbeat", type=float, default=10.0)
-    parser.add_argument("--stale-after", type=float, default=60.0)
-    parser.add_argument("--poll", type=float, default=5.0)
+    parser.add_argument("--heartbeat", type=float)
+    parser.add_argument("--stale-after", type=float)
+    parser.add_argument("--poll", type=float)
     parser.add_argument("--list", action="store_true")
     return parser.parse_args(argv)
 
@@ -57,9 +62,15 @@ def main(argv=None):
         for spec in jobs.values():
             print(describe(spec))
         return 0
+    heartbeat = args.heartbeat or app.config["SCHEDULER_HEARTBEAT_SECONDS"]
+    stale_after = args.stale_after or app.config["SCHEDULER_STALE_SECONDS"]
+    if stale_after < 3 * heartbeat:
+        sys.exit(f"--stale-after ({stale_after} s) must be at least three heartbeats "
+                 f"({3 * heartbeat} s), or a slow beat would look like a dead scheduler")
     lock = make_lock(app.config["SQLALCHEMY_DATABASE_URI"], args.lock_name,
-                     stale_after=args.stale_after)
-    process = SchedulerProcess(app, jobs, lock, heartbeat=args.heartbeat, poll=args.poll)
+                     stale_after=stale_after)
+    process = SchedulerProcess(app, jobs, lock, heartbeat=heartbeat,
+                               poll=args.poll or heartbeat)
     signal.signal(signal.SIGTERM, process.stop)
     signal.signal(signal.SIGINT, process.stop)
     return process.run()

@@ -12,7 +12,7 @@ from app.models.billing import BillableEvent
 from app.models.invoice import BillingMonth, Invoice
 from app.services import billing
 from app.timeutil import JST
-from scheduler import JobSpecError, build_scheduler, discover_jobs
+from scheduler import JobSpecError, build_scheduler, discover_jobs, run_job
 from scheduler.lock import AdvisoryLock, RowLock, make_lock
 
 
@@ -88,6 +88,10 @@ def test_real_jobs_are_scheduled_in_japan_time_with_explicit_options(app):
     assert close.trigger.get_next_fire_time(None, moment) == dt.datetime(2026, 12, 1, 0, 5, tzinfo=JST)
     after = dt.datetime(2026, 12, 1, 0, 6, tzinfo=JST)
     assert close.trigger.get_next_fire_time(None, after) == dt.datetime(2027, 1, 1, 0, 5, tzinfo=JST)
+    # The catch-up runs as soon as a scheduler takes the lock, then hourly; the closing waits.
+    started = dt.datetime.now(JST)
+    assert scheduled["billing_close_catch_up"].next_run_time <= started
+    assert not hasattr(close, "next_run_time")  # computed from its trigger when started
 
 
 def test_only_one_lock_holder_and_a_dead_one_is_replaced(app):
@@ -123,6 +127,107 @@ def test_only_one_lock_holder_and_a_dead_one_is_replaced(app):
     finally:
         for lock in (first, second):
             lock.release()
+
+
+def _poll(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_a_holder_that_stops_beating_is_replaced_and_learns_it_lost_the_lock(app):
+    """A frozen holder keeps its connection (and on PostgreSQL its advisory lock) but stops
+    beating: a standby takes over once the heartbeat is stale, not before."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    stale_after = 1.5
+    first = make_lock(url, name, stale_after=stale_after)
+    second = make_lock(url, name, stale_after=stale_after)
+    try:
+        assert first.try_acquire()
+        for _ in range(3):  # a beating holder is never replaced
+            assert first.heartbeat()
+            assert not second.try_acquire()
+        assert first.heartbeat()
+        last_beat = time.monotonic()
+        _poll(second.try_acquire, 30, "the standby to take over")
+        assert time.monotonic() - last_beat >= stale_after - 0.2  # the server's clock, not ours
+        assert not first.heartbeat()  # it would stop before its next job
+        assert not first.heartbeat()
+        assert second.heartbeat()
+        from app.extensions import db
+        from app.models.invoice import SchedulerLock
+
+        with app.app_context():
+            row = db.session.get(SchedulerLock, name)
+            assert row.holder == second.holder
+            db.session.remove()
+    finally:
+        second.release()
+        first.release()
+    with app.app_context():
+        assert db.session.get(SchedulerLock, name) is None  # a clean stop removes the row
+        db.session.remove()
+
+
+def test_a_job_is_not_run_once_the_lock_is_lost(app):
+    ran = []
+    assert run_job(app, "probe", lambda app: ran.append(1) or "done", guard=lambda: True) == "done"
+    assert run_job(app, "probe", lambda app: ran.append(2), guard=lambda: False) is None
+    assert ran == [1]
+
+
+class _FakeLock:
+    name, holder = "fake", "host:1:token"
+
+    def __init__(self, beats):
+        self.beats = list(beats)
+        self.released = False
+
+    def heartbeat(self):
+        return self.beats.pop(0)
+
+    def release(self):
+        self.released = True
+
+
+def test_the_process_stops_for_good_when_a_beat_fails():
+    from scheduler import SchedulerProcess
+
+    lock = _FakeLock([True, False, True])
+    process = SchedulerProcess(None, {}, lock)
+    assert process.confirm_lock()
+    assert not process.confirm_lock()
+    assert process.lost_lock and process.stopping.is_set()
+    assert not process.confirm_lock()  # no later beat can bring it back
+    assert lock.beats == [True]
+
+
+def test_the_sending_status_screen_shows_the_schedulers_heartbeat(app, db_session, tenants, browser):
+    from app.models.invoice import SchedulerLock
+
+    client = browser
+    client.login("assoc-admin")
+    page = client.get("/association/certificates/list/").get_data(as_text=True)
+    assert "動いているスケジューラがありません" in page
+
+    utcnow = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    db_session.add(SchedulerLock(name="keizoku-scheduler", holder="sched-host-1:4242:ab12cd34",
+                                 acquired_at=utcnow - dt.timedelta(hours=1),
+                                 heartbeat_at=utcnow - dt.timedelta(seconds=2)))
+    db_session.commit()
+    page = client.get("/association/certificates/list/").get_data(as_text=True)
+    assert "稼働中" in page and "sched-host-1(プロセス 4242)" in page
+    assert "応答なし" not in page
+
+    row = db_session.get(SchedulerLock, "keizoku-scheduler")
+    row.heartbeat_at = utcnow - dt.timedelta(seconds=app.config["SCHEDULER_STALE_SECONDS"] + 60)
+    db_session.commit()
+    page = client.get("/association/certificates/list/").get_data(as_text=True)
+    assert "応答なし" in page and "sched-host-1(プロセス 4242)" in page
+    assert "送信と月締めは止まっています" in page
+    assert "稼働中" not in page
 
 
 def _events_in_october(session, tenants):

@@ -18,9 +18,10 @@ from app.extensions import db
 from app.models.certificate import Certificate, CertificateDraft, CertificateEvent, PrinterOffset
 from app.models.tenancy import Site
 from app.reports import hybrid
+from app.services import scheduler_status
 from app.services.certificates import common, confirmation, corrections, drafts, followup, labels, sender
 from app.tenancy import current_tenant, get_owned_or_404, scope
-from app.timeutil import JST, now, today
+from app.timeutil import JST, now, system_clock, today
 from app.views.tenant_view import TenantModelView
 
 STEPS = (("scan", "読み取り"), ("vehicle", "車両の確認"), ("inspection", "検査"),
@@ -451,8 +452,10 @@ class CertificateSupportView(BaseView):
                                       .limit(SUPPORT_ROWS)).unique().all()
         else:
             rows = _by_failure_order(query, problems)
+        beats = scheduler_status.heartbeats(db.session, system_clock(),
+                                            current_app.config["SCHEDULER_STALE_SECONDS"])
         return self.render_template("certificates/support_list.html", rows=rows, args=request.args,
-                                    **TEMPLATE_GLOBALS)
+                                    heartbeats=beats, **TEMPLATE_GLOBALS)
 
     @expose("/<int:pk>")
     @has_access

@@ -1,5 +1,6 @@
 """Month-end closing at 0:05 on the 1st (inside the 0:00–1:00 maintenance window), closing
-the month that has just ended; and an hourly catch-up for a 1st the scheduler was down."""
+the month that has just ended; and a catch-up for a 1st the scheduler was down, run when a
+scheduler takes the lock and hourly after that."""
 import logging
 
 log = logging.getLogger(__name__)
@@ -64,5 +65,5 @@ JOBS = [
     {"id": "billing_close", "func": close_month_job, "trigger": "cron",
      "day": 1, "hour": 0, "minute": 5, "misfire_grace_time": 6 * 3600},
     {"id": "billing_close_catch_up", "func": catch_up_job, "trigger": "interval", "hours": 1,
-     "misfire_grace_time": 3600},
+     "misfire_grace_time": 3600, "run_at_start": True},
 ]
