@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 PORT ?= 5000
 export FLASK_APP := run.py
 
-.PHONY: run test venv translations db clean chromium vendor-zxing
+.PHONY: run test screenshots venv translations db clean chromium vendor-zxing
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ chromium:
 
 test: venv translations chromium
 	$(VENV)/bin/pytest
+
+# Rewrites docs/screenshots/ from the browser tests (make test leaves them alone).
+screenshots: venv translations chromium
+	KEIZOKU_SCREENSHOTS=1 $(VENV)/bin/pytest tests/browser
 
 # The camera's QR decoder, vendored under app/static/vendor/zxing-wasm/ (pinned; needs npm).
 vendor-zxing:

@@ -127,10 +127,21 @@ def assert_no_js_errors(page):
     assert list(page.js_errors) == [], "JavaScript errors in the browser"
 
 
+def screenshots_asked():
+    """Screenshots are written only when asked (KEIZOKU_SCREENSHOTS=1), so `make test` leaves
+    `git status` clean; `make screenshots` asks."""
+    return os.environ.get("KEIZOKU_SCREENSHOTS") == "1"
+
+
 def screenshot(page, name, full_page=True):
-    """docs/screenshots/<name>.png: the whole page, or with full_page=False what the screen shows."""
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=full_page)
+    """docs/screenshots/<name>.png when asked: the whole page, or with full_page=False what the
+    screen shows. The page is rendered either way, so a page that cannot be drawn still fails."""
+    image = page.screenshot(full_page=full_page)
+    assert image.startswith(b"\x89PNG"), f"{name}: Chromium returned no PNG"
+    if screenshots_asked():
+        os.makedirs(SCREENSHOTS, exist_ok=True)
+        with open(os.path.join(SCREENSHOTS, f"{name}.png"), "wb") as out:
+            out.write(image)
 
 
 def login(page, username, password):
