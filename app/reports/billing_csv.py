@@ -1,26 +1,20 @@
 """Per-site invoice detail as CSV for Excel users in Japan (billing-formats.md §4).
 
-UTF-8 with BOM is the default (Excel then reads UTF-8); cp932 is the option for importers that
-need Shift_JIS. Lines end in CR LF and fields are quoted only when they contain a comma, a
-double quote or a line break (RFC 4180, ``csv.QUOTE_MINIMAL``).
-
-A cp932 export never changes a character silently: a few look-alikes are mapped to the cp932
-form Windows itself uses (§4 "Handling"), and any other character cp932 cannot hold stops the
-export with a Japanese message listing row, column and character.
+Encoding, the cp932 check and the formula guard are those of every CSV the product writes
+(``app/reports/csv_export.py``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
 
 from app.domain.invoice_tax import rate_percent_label
 from app.domain.prices import KIND_LABELS
+from app.reports.csv_export import ENCODINGS, CsvEncodingError, render_csv
 
-ENCODINGS = ("utf-8-sig", "cp932")
+__all__ = ["COLUMNS", "CsvEncodingError", "render_invoice_csv"]
 
 
 def _text(value: Any) -> str:
@@ -58,15 +52,13 @@ class Column:
     key: str
     header: str
     render: Callable[[Any], str]
-    # Free text typed by people: guarded against spreadsheet formula injection.
-    user_text: bool = False
 
 
 COLUMNS = (
     Column("invoice_number", "請求書番号", _text),
     Column("billing_month", "ご利用月", _text),  # e.g. "2026-05"; keep it text in the caller
-    Column("business_name", "事業者名", _text, user_text=True),
-    Column("site_name", "事業場名", _text, user_text=True),
+    Column("business_name", "事業者名", _text),
+    Column("site_name", "事業場名", _text),
     Column("designation_number", "指定番号", _text),  # None for a certified-only shop
     Column("kind", "区分", _kind),
     Column("quantity", "件数", _integer),
@@ -76,37 +68,6 @@ COLUMNS = (
     Column("tax_rate", "税率", _tax_rate),
 )
 
-# Characters with a cp932 form that Windows itself produces for them (§4 "Handling").
-CP932_LOOKALIKES = str.maketrans(
-    {
-        "\u301c": "\uff5e",  # 〜 WAVE DASH → ～
-        "\u2212": "\uff0d",  # − MINUS SIGN → －
-        "\u2016": "\u2225",  # ‖ → ∥
-        "\u2014": "\u2015",  # — EM DASH → ―
-        "\u00a0": " ",  # NO-BREAK SPACE → space
-    }
-)
-
-# OWASP "CSV Injection": Excel runs a cell that starts with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class CsvEncodingError(ValueError):
-    """Characters that the chosen encoding cannot hold; the message is for the user."""
-
-    def __init__(self, problems: list[tuple[int, str, str]]):
-        self.problems = problems  # (row number counting the header as 1, column header, character)
-        shown = "、".join(f"{row}行目「{header}」の「{char}」" for row, header, char in problems[:10])
-        more = f" ほか{len(problems) - 10}件" if len(problems) > 10 else ""
-        super().__init__(
-            f"Shift_JIS（cp932）で表せない文字があるため出力できません: {shown}{more}。"
-            "UTF-8（BOM付き）で出力するか、該当する名称を修正してから出力してください。"
-        )
-
-
-def _guard_formula(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
 
 def _table(rows: list[dict]) -> list[list[str]]:
     table = [[c.header for c in COLUMNS]]
@@ -114,29 +75,13 @@ def _table(rows: list[dict]) -> list[list[str]]:
         missing = [c.key for c in COLUMNS if c.key not in row]
         if missing:
             raise ValueError(f"invoice CSV row {number} lacks {', '.join(missing)}")
-        cells = []
-        for column in COLUMNS:
-            cell = column.render(row[column.key])
-            cells.append(_guard_formula(cell) if column.user_text else cell)
+        cells = [column.render(row[column.key]) for column in COLUMNS]
         # Checked after rendering, which has made sure these are ints.
         expected = row["quantity"] * row["unit_price_yen"]
         if row["amount_yen"] != expected:
             raise ValueError(f"invoice CSV row {number}: amount_yen {row['amount_yen']} != quantity × unit price {expected}")
         table.append(cells)
     return table
-
-
-def _cp932_problems(table: list[list[str]]) -> list[tuple[int, str, str]]:
-    problems = []
-    headers = table[0]
-    for row_number, cells in enumerate(table, start=1):
-        for header, cell in zip(headers, cells):
-            for char in cell:
-                try:
-                    char.encode("cp932")
-                except UnicodeEncodeError:
-                    problems.append((row_number, header, char))
-    return problems
 
 
 def render_invoice_csv(rows: list[dict], encoding: str = "utf-8-sig") -> bytes:
@@ -149,11 +94,4 @@ def render_invoice_csv(rows: list[dict], encoding: str = "utf-8-sig") -> bytes:
     if encoding not in ENCODINGS:
         raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
     table = _table(rows)
-    if encoding == "cp932":
-        table = [[cell.translate(CP932_LOOKALIKES) for cell in cells] for cells in table]
-        problems = _cp932_problems(table)
-        if problems:
-            raise CsvEncodingError(problems)
-    buffer = io.StringIO(newline="")
-    csv.writer(buffer, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerows(table)
-    return buffer.getvalue().encode(encoding)
+    return render_csv(table[0], table[1:], encoding)

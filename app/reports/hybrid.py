@@ -6,14 +6,13 @@ position after measuring the current form is a data change, not a code change.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from functools import lru_cache
 from pathlib import Path
 
 from app.domain.wareki import format_wareki
+from app.reports.csv_export import render_csv
 from app.reports.pdf import render_pdf
 from app.timeutil import today
 
@@ -169,11 +168,7 @@ def register_rows(certificates):
 
 def register_csv(certificates) -> bytes:
     """The 発行管理簿 as CSV, UTF-8 with a BOM so that Excel opens it in Japanese."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(REGISTER_HEADER)
-    writer.writerows(register_rows(certificates))
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return render_csv(REGISTER_HEADER, register_rows(certificates))
 
 
 def register_pdf(certificates, first_day, site=None) -> bytes:

@@ -17,7 +17,7 @@ from app.domain.wareki import format_wareki
 from app.extensions import db
 from app.models.certificate import Certificate, CertificateDraft, CertificateEvent, PrinterOffset
 from app.models.tenancy import Site
-from app.reports import hybrid
+from app.reports import csv_export, hybrid
 from app.services import scheduler_status
 from app.services.certificates import common, confirmation, corrections, drafts, followup, labels, sender
 from app.tenancy import current_tenant, get_owned_or_404, scope
@@ -372,7 +372,7 @@ class CertificateView(BaseView):
         first_day = _month_arg()
         rows = register_rows(db.session, self._register_query(tenant, _site_arg(tenant)), first_day)
         body = hybrid.register_csv(rows)
-        return Response(body, mimetype="text/csv", headers={
+        return Response(body, content_type=csv_export.content_type("utf-8-sig"), headers={
             "Content-Disposition": f"attachment; filename=register-{first_day:%Y-%m}.csv"})
 
     @expose("/register.pdf")
