@@ -138,6 +138,11 @@ class Config:
     SCHEDULER_HEARTBEAT_SECONDS = float(os.environ.get("SCHEDULER_HEARTBEAT_SECONDS", "5"))
     SCHEDULER_STALE_SECONDS = float(os.environ.get("SCHEDULER_STALE_SECONDS", "30"))
 
+    # docsother:
+    # The official blank hybrid forms and corrected position files the association uploads
+    # (app/services/hybrid_forms.py); default instance/hybrid_forms. Shared by every web instance.
+    HYBRID_FORMS_DIR = os.environ.get("HYBRID_FORMS_DIR")
+
 
 def with_operator_samples(*, from_environment=True):
     """Development, the tests and the demo: the operator settings the environment does not set

@@ -122,7 +122,6 @@ def _certificates(session, site, inspectors):
                      "user_of_vehicle": {"name": "山田 太郎", "address": "東京都品川区北品川1-2-3"}},
             details={"inspection": {"body": "passenger", "use": "private", "vehicle_weight_kg": 1200,
                                     "gross_weight_kg": 1475, "eco": ""},
-                     "periodic_inspection": True,
                      "insurance": {"policies": [{"insurer_name": "見本損保", "certificate_number": "ABC-1234 5678",
                                                  "start_date": "2026-10-01", "end_date": "2028-11-01"}]}},
         )
@@ -187,8 +186,11 @@ def _write_database_documents(session, out: Path, files: dict) -> None:
         values = {"chassis_number": certificate.chassis_number,
                   "registration_number": certificate.registration_number,
                   "vehicle_kind": certificate.vehicle_kind}
-        _write(out, f"ocr-{suffix}.pdf", hybrid.ocr_sheet_pdf(certificate, site), files, values)
-        _write(out, f"weight-tax-{suffix}.pdf", hybrid.weight_tax_slip_pdf(certificate, site), files, values)
+        # 定期点検 comes from the records: the registered car has one, the kei car not.
+        _write(out, f"ocr-{suffix}.pdf", hybrid.ocr_sheet_pdf(certificate, site, periodic_inspection=suffix == "registered"),
+               files, dict(values, periodic_inspection=suffix == "registered", title=hybrid.form_title("ocr", certificate)))
+        _write(out, f"weight-tax-{suffix}.pdf", hybrid.weight_tax_slip_pdf(certificate, site), files,
+               dict(values, title=hybrid.form_title("weight-tax", certificate)))
     _write(out, "confirmation-registered.pdf", hybrid.confirmation_pdf(registered, site), files,
            {"chassis_number": registered.chassis_number, "registration_number": registered.registration_number})
     certificates = [registered, kei, oss]

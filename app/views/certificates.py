@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models.certificate import Certificate, CertificateDraft, CertificateEvent, PrinterOffset
 from app.models.tenancy import Site
 from app.reports import csv_export, hybrid
-from app.services import scheduler_status
+from app.services import hybrid_forms, scheduler_status
 from app.services.certificates import common, confirmation, corrections, drafts, followup, labels, sender
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import JST, now, system_clock, today
@@ -255,6 +255,7 @@ def register_rows(session, query, first_day):
 class CertificateView(BaseView):
     route_base = "/certificates"
     default_view = "list"
+    method_permission_name = {"print_calibration": "print_pdf"}
     tenant_model = Certificate
 
     @expose("/list/")
@@ -339,16 +340,26 @@ class CertificateView(BaseView):
     def print_pdf(self, pk, kind):
         certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
         offset = db.session.scalar(select(PrinterOffset).where(PrinterOffset.site_id == certificate.site_id))
-        renderers = {"ocr": hybrid.ocr_sheet_pdf, "tax": hybrid.weight_tax_slip_pdf,
-                     "confirmation": hybrid.confirmation_pdf}
-        if kind not in renderers:
+        if kind not in ("ocr", "tax", "confirmation"):
             abort(404)
         if kind != "confirmation" and certificate.application_type != "hybrid":
             abort(Response("OCRシートと重量税納付書はハイブリッド申請の保適証だけ印刷できます。", 404,
                            mimetype="text/plain"))
-        pdf = renderers[kind](certificate, certificate.site, offset)
+        pdf = hybrid_forms.certificate_pdf(db.session, certificate, kind, offset)
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f"inline; filename=certificate-{certificate.id}-{kind}.pdf"})
+
+    @expose("/<int:pk>/print/calibration/<kind>")
+    @has_access
+    def print_calibration(self, pk, kind):
+        """The calibration page of this certificate's form, with its site's printer offset."""
+        certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
+        if kind not in ("ocr", "weight-tax"):
+            abort(404)
+        offset = db.session.scalar(select(PrinterOffset).where(PrinterOffset.site_id == certificate.site_id))
+        pdf = hybrid_forms.calibration_pdf(hybrid.form_id(kind, certificate.vehicle_kind), certificate.site, offset)
+        return Response(pdf, mimetype="application/pdf", headers={
+            "Content-Disposition": f"inline; filename=calibration-{certificate.site_id}-{kind}.pdf"})
 
     @expose("/register/")
     @has_access

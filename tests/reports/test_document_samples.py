@@ -60,6 +60,15 @@ def test_no_pdf_names_a_font_it_does_not_embed(samples):
     assert {p.name: unembedded_fonts(p.read_bytes()) for p in pdfs} == {p.name: [] for p in pdfs}
 
 
+def test_kei_forms_are_named_in_the_pdf_title(samples):
+    out, _manifest = samples
+    assert "軽専用第2号様式" in PdfReader(out / "ocr-kei.pdf").metadata.title
+    assert "検査対象軽自動車" in PdfReader(out / "weight-tax-kei.pdf").metadata.title
+    assert "専用第3号様式" in PdfReader(out / "ocr-registered.pdf").metadata.title
+    assert "検査自動車" in PdfReader(out / "weight-tax-registered.pdf").metadata.title
+
+
+
 @pytest.mark.parametrize("name, encoding", [("register.csv", "utf-8-sig"), ("invoice.csv", "utf-8-sig"),
                                             ("invoice-cp932.csv", "cp932")])
 def test_no_csv_field_can_run_as_a_formula(samples, name, encoding):
