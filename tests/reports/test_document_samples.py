@@ -91,3 +91,11 @@ def test_debit_file_is_a_valid_zengin_file(samples):
     content = (out / "debit.txt").read_bytes()
     assert validate_file(content) == []
     assert f"{manifest['files']['debit.txt']['total_yen']:010d}".encode() in content
+
+
+def test_invoice_pdf_shows_the_issuer_address_and_phone_from_the_settings(app, samples):
+    out, manifest = samples
+    text = "".join(p.extract_text() for p in PdfReader(out / "invoice.pdf").pages).replace(" ", "")
+    for name in ("ASSOCIATION_NAME", "ASSOCIATION_ADDRESS", "ASSOCIATION_PHONE"):
+        assert app.config[name].replace(" ", "") in text, name
+    assert manifest["files"]["invoice.pdf"]["registration_number"] in text
