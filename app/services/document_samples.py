@@ -91,7 +91,7 @@ def _business(session):
 # (vehicle kind, application type, chassis, plate parts, model, odometer, validity, weight tax)
 _CERTIFICATES = (
     ("registered", "hybrid", "ZVW50-8012345", ("品川", "330", "あ", "1234"), "DAA-ZVW50", 45678, 2, 24600),
-    ("kei", "hybrid", "JF3-1234567", ("品川", "580", "あ", "5678"), "5BA-JF3", 23456, 2, 6600),
+    ("kei", "hybrid", "JF3-1234567", ("尾張小牧", "580", "ゆ", "5678"), "5BA-JF3", 23456, 2, 6600),
     ("registered", "oss", "NHP10-2345678", ("練馬", "500", "さ", "9012"), "DAA-NHP10", 61234, 2, 16400),
 )
 
@@ -195,6 +195,7 @@ def _write_database_documents(session, out: Path, files: dict) -> None:
            {"chassis_number": registered.chassis_number, "registration_number": registered.registration_number})
     certificates = [registered, kei, oss]
     register_values = {"chassis_numbers": [c.chassis_number for c in certificates],
+                       "registration_numbers": [c.registration_number for c in certificates],
                        "inspector_names": list(INSPECTOR_NAMES)}
     _write(out, "register.pdf", hybrid.register_pdf(certificates, dt.date(*SAMPLE_MONTH, 1), site), files,
            register_values)

@@ -2,6 +2,7 @@
 import csv
 import io
 import json
+import re
 
 import pytest
 from pypdf import PdfReader
@@ -99,3 +100,22 @@ def test_invoice_pdf_shows_the_issuer_address_and_phone_from_the_settings(app, s
     for name in ("ASSOCIATION_NAME", "ASSOCIATION_ADDRESS", "ASSOCIATION_PHONE"):
         assert app.config[name].replace(" ", "") in text, name
     assert manifest["files"]["invoice.pdf"]["registration_number"] in text
+
+
+def test_registration_notice_addressee_and_bullets(samples):
+    out, manifest = samples
+    values = manifest["files"]["registration-notice.pdf"]
+    lines = PdfReader(out / "registration-notice.pdf").pages[0].extract_text().splitlines()
+    # The company, then the person, with a space; not run together.
+    addressee = re.compile(re.escape(values["business_name"]) + r"[ \u3000]+" + re.escape(values["user_name"]) + " 様")
+    assert any(addressee.fullmatch(line.strip()) for line in lines), lines
+    assert len([line for line in lines if line.strip().startswith("・")]) == 5  # one line a bullet
+
+
+def test_register_pdf_keeps_each_plate_on_one_line(samples):
+    out, manifest = samples
+    text = PdfReader(out / "register.pdf").pages[0].extract_text()
+    plates = manifest["files"]["register.pdf"]["registration_numbers"]
+    assert "尾張小牧 580 ゆ 56-78" in plates
+    for plate in plates:
+        assert plate in text, plate
