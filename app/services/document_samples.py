@@ -28,7 +28,7 @@ from app.models.billing import BillableEvent
 from app.models.certificate import Certificate, Vehicle
 from app.models.invoice import Invoice
 from app.models.tenancy import Business, Inspector, Site
-from app.reports import hybrid
+from app.reports import form_layouts, hybrid
 from app.reports.notice import render_registration_notice
 from app.services import accounts, billing, record_samples, records, support
 from app.timeutil import JST
@@ -191,6 +191,9 @@ def _write_database_documents(session, out: Path, files: dict) -> None:
                files, dict(values, periodic_inspection=suffix == "registered", title=hybrid.form_title("ocr", certificate)))
         _write(out, f"weight-tax-{suffix}.pdf", hybrid.weight_tax_slip_pdf(certificate, site), files,
                dict(values, title=hybrid.form_title("weight-tax", certificate)))
+    for key in form_layouts.FORM_IDS:  # a page per form to lay over it and measure the printer's shift
+        _write(out, f"calibration-{key}.pdf", hybrid.calibration_pdf(key, site.name), files,
+               {"title": form_layouts.shipped_layout(key)["title"]})
     _write(out, "confirmation-registered.pdf", hybrid.confirmation_pdf(registered, site), files,
            {"chassis_number": registered.chassis_number, "registration_number": registered.registration_number})
     certificates = [registered, kei, oss]

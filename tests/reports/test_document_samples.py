@@ -14,7 +14,8 @@ from tests.reports.pdf_probe import unembedded_fonts
 OTHER_FILES = ("ocr-registered.pdf", "ocr-kei.pdf", "weight-tax-registered.pdf", "weight-tax-kei.pdf",
                "confirmation-registered.pdf", "invoice.pdf", "invoice.csv", "invoice-cp932.csv", "debit.txt",
                "register.pdf", "register.csv", "registration-notice.pdf", "application-blank.pdf",
-               "application-filled.pdf", "samples.json")
+               "application-filled.pdf", "samples.json", "calibration-ocr-registered.pdf", "calibration-ocr-kei.pdf",
+               "calibration-weight-tax-registered.pdf", "calibration-weight-tax-kei.pdf")
 
 
 def record_files():
@@ -57,7 +58,7 @@ def test_every_record_page_shows_its_chassis_and_plate(samples):
 def test_no_pdf_names_a_font_it_does_not_embed(samples):
     out, _manifest = samples
     pdfs = sorted(out.glob("*.pdf"))
-    assert len(pdfs) == 19 + 10
+    assert len(pdfs) == 19 + 14
     assert {p.name: unembedded_fonts(p.read_bytes()) for p in pdfs} == {p.name: [] for p in pdfs}
 
 
