@@ -55,20 +55,29 @@ def load_faq_seed(path: Path = FAQ_SEED_PATH) -> dict:
         return json.load(handle)
 
 
+def _fill_names(text: str, names: dict[str, str]) -> str:
+    for placeholder, value in names.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
 def seed_faq(session, path: Path = FAQ_SEED_PATH) -> tuple[int, int]:
     """Add the guide's entries that are missing (by slug); returns (added, already there).
 
     Entries already present are left as they are: the association may have edited them.
-    ``{service_name}`` in the seed becomes the SERVICE_NAME setting.
+    ``{service_name}`` in the seed becomes the SERVICE_NAME setting and ``{association_name}``
+    the ASSOCIATION_NAME setting (the seed states no usage figures: the service it was written
+    for had its own, which would be false for this association).
     """
     seed = load_faq_seed(path)
     present = set(session.scalars(select(FaqEntry.slug).where(FaqEntry.slug.isnot(None))))
-    service_name = current_app.config["SERVICE_NAME"]
+    names = {"{service_name}": current_app.config["SERVICE_NAME"],
+             "{association_name}": current_app.config["ASSOCIATION_NAME"] or "協会"}
     added = 0
     for entry in seed["entries"]:
         if entry["slug"] in present:
             continue
-        title, body = (entry[key].replace("{service_name}", service_name) for key in ("title", "body"))
+        title, body = (_fill_names(entry[key], names) for key in ("title", "body"))
         session.add(FaqEntry(slug=entry["slug"], category=entry["category"], title=title,
                              body=body, sort_order=entry["order"], published=True))
         added += 1
