@@ -36,6 +36,8 @@ def test_nul_byte_in_a_form_field(app, tenants):
     iid = tenants.ids["a"]["Inspector"]
     response = manager.post(f"/shop/inspectors/edit/{iid}", {"name": "検査\x00一郎"})
     assert response.status_code == 400 and "使えない文字" in response.get_data(as_text=True)
+    path = Browser(app).get("/guide/faq/a%00b")
+    assert path.status_code == 400 and "使えない文字" in path.get_data(as_text=True)
 
 
 def test_deep_json_to_the_wizard_parse_endpoint(app, tenants):
