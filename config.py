@@ -138,6 +138,15 @@ class Config:
     SCHEDULER_HEARTBEAT_SECONDS = float(os.environ.get("SCHEDULER_HEARTBEAT_SECONDS", "5"))
     SCHEDULER_STALE_SECONDS = float(os.environ.get("SCHEDULER_STALE_SECONDS", "30"))
 
+    # sec:
+    # How many reverse proxies stand before the app (app/proxy.py): 0 ignores X-Forwarded-*,
+    # 1 for the nginx of docs/operations.md.
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+    # Every request body at most this large (a Japanese 413 above it; app/input_guard.py).
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_MB", "10")) * 1024 * 1024
+    # The public application form (no login), per client address.
+    PUBLIC_FORM_RATE_LIMIT = os.environ.get("PUBLIC_FORM_RATE_LIMIT", "20 per hour")
+
 
 def with_operator_samples(*, from_environment=True):
     """Development, the tests and the demo: the operator settings the environment does not set

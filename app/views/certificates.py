@@ -372,7 +372,7 @@ class CertificateView(BaseView):
         first_day = _month_arg()
         rows = register_rows(db.session, self._register_query(tenant, _site_arg(tenant)), first_day)
         body = hybrid.register_csv(rows)
-        return Response(body, mimetype="text/csv", headers={
+        return Response(body, content_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f"attachment; filename=register-{first_day:%Y-%m}.csv"})
 
     @expose("/register.pdf")

@@ -27,7 +27,7 @@ from wtforms import TextAreaField
 from wtforms.validators import ValidationError
 
 from app.domain.inspection_forms import SYMBOL_MEANINGS
-from app.domain.tester_import import validate_profile
+from app.domain.tester_import import MAX_EXPORT_BYTES, validate_profile
 from app.domain.wheel_positions import AXLE_LAYOUTS, MEASUREMENTS
 from app.extensions import db
 from app.models.record import (
@@ -310,7 +310,8 @@ class RecordView(BaseView):
         errors = []
         if request.method == "POST":
             upload = request.files.get("file")
-            content = upload.read() if upload and upload.filename else \
+            # Read with a cap: one byte over the limit is enough to refuse it.
+            content = upload.read(MAX_EXPORT_BYTES + 1) if upload and upload.filename else \
                 (request.form.get("text") or "").encode("utf-8")
             if not content.strip():
                 errors = ["ファイルを選ぶか、出力内容を貼り付けてください。"]
