@@ -39,6 +39,21 @@ BUSINESS_LABELS = {
 }
 
 
+ACCOUNT_TYPE_LABELS = {"1": "普通", "2": "当座"}  # 全銀 預金種目 codes
+
+
+def account_type_field():
+    from wtforms import SelectField
+    from wtforms.validators import AnyOf
+
+    return SelectField(
+        "預金種目", choices=[("", "(未設定)"), *ACCOUNT_TYPE_LABELS.items()], default="1",
+        validate_choice=False, filters=[lambda v: v or None],
+        validators=[AnyOf([None, *ACCOUNT_TYPE_LABELS],
+                          message="預金種目は「普通」か「当座」を選んでください。")],
+    )
+
+
 class BusinessAdminView(KeizokuModelView):
     datamodel = SQLAInterface(Business)
     route_base = "/association/businesses"
@@ -62,13 +77,12 @@ class BusinessAdminView(KeizokuModelView):
         "bank_code": [Digits(4, "金融機関コード")],
         "branch_code": [Digits(3, "支店コード")],
         "account_number": [Digits(7, "口座番号")],
-        "account_type": [Digits(1, "預金種目(1: 普通、2: 当座)")],
         "account_holder_kana": [halfwidth_kana],
     }
-    description_columns = {
-        "corporate_number": "13桁。個人事業主の場合は空欄",
-        "account_type": "1: 普通、2: 当座",
-    }
+    description_columns = {"corporate_number": "13桁。個人事業主の場合は空欄"}
+    add_form_extra_fields = {"account_type": account_type_field()}
+    edit_form_extra_fields = {"account_type": account_type_field()}
+    formatters_columns = {"account_type": lambda v: ACCOUNT_TYPE_LABELS.get(v, v)}
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
 
 
