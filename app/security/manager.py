@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash
 
 from app import audit
 from app.security.models import KeizokuUser
+from app.tenancy import SERVICE_STOPPED_MESSAGE, service_stopped
 from app.timeutil import utcnow_naive
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,11 @@ class KeizokuSecurityManager(SecurityManager):
             self.session.commit()
             return None, LOCKED_MESSAGE.format(minutes=self._config("LOCKOUT_MINUTES"))
         authenticated = self.auth_user_db(username, password)
+        if authenticated is not None and service_stopped(authenticated):
+            audit.record(self.session, "login_refused_stopped", entity=authenticated,
+                         actor=authenticated)
+            self.session.commit()
+            return None, SERVICE_STOPPED_MESSAGE
         if authenticated is not None:
             return authenticated, None
         if user is not None and user.locked_until is not None and user.locked_until > now:
