@@ -190,5 +190,5 @@ def test_account_type_refuses_other_values(app, tenants, browser):
     browser.login("assoc-admin")
     before = _count(app, Business)
     page = browser.post("/association/businesses/add", {**BUSINESS, "account_type": "4"})
-    assert "預金種目は「普通」か「当座」を選んでください。" in page.get_data(as_text=True)
+    assert "預金種目は一覧から選んでください。" in page.get_data(as_text=True)
     assert _count(app, Business) == before

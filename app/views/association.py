@@ -19,8 +19,10 @@ from app.security.roles import ROLE_LABELS, role_label
 from app.services import accounts
 from app.services.mail import MailError
 from app.views.base import JapanTimeInterface, KeizokuModelView
+from app.settings import ACCOUNT_TYPES  # 全銀 預金種目 codes
 from app.views.validators import (
     Digits,
+    choice_field,
     corporate_number,
     halfwidth_kana,
     katakana,
@@ -37,21 +39,6 @@ BUSINESS_LABELS = {
     "account_number": "口座番号", "account_holder_kana": "口座名義(半角カナ)",
     "active": "有効", "sites": "事業場", "created_at": "登録日時", "updated_at": "更新日時",
 }
-
-
-ACCOUNT_TYPE_LABELS = {"1": "普通", "2": "当座"}  # 全銀 預金種目 codes
-
-
-def account_type_field():
-    from wtforms import SelectField
-    from wtforms.validators import AnyOf
-
-    return SelectField(
-        "預金種目", choices=[("", "(未設定)"), *ACCOUNT_TYPE_LABELS.items()], default="1",
-        validate_choice=False, filters=[lambda v: v or None],
-        validators=[AnyOf([None, *ACCOUNT_TYPE_LABELS],
-                          message="預金種目は「普通」か「当座」を選んでください。")],
-    )
 
 
 class BusinessAdminView(KeizokuModelView):
@@ -80,9 +67,9 @@ class BusinessAdminView(KeizokuModelView):
         "account_holder_kana": [halfwidth_kana],
     }
     description_columns = {"corporate_number": "13桁。個人事業主の場合は空欄"}
-    add_form_extra_fields = {"account_type": account_type_field()}
-    edit_form_extra_fields = {"account_type": account_type_field()}
-    formatters_columns = {"account_type": lambda v: ACCOUNT_TYPE_LABELS.get(v, v)}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "account_type": choice_field("預金種目", ACCOUNT_TYPES, blank="(未設定)", default="1")}
+    formatters_columns = {"account_type": lambda v: ACCOUNT_TYPES.get(v, v)}
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
 
 
