@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy import select
 from sqlalchemy.orm import relationship
 
 from app.models.base import SiteOwnedMixin, TimestampMixin
@@ -92,6 +93,12 @@ class Site(TimestampMixin, Model):
 
     def __repr__(self):
         return self.name
+
+
+def sites_in_service():
+    """Ids of the sites that may work and send: the site and its business both active."""
+    return select(Site.id).join(Business, Site.business_id == Business.id).where(
+        Site.active.is_(True), Business.active.is_(True))
 
 
 class SiteStaffMixin(TimestampMixin):

@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash
 from app import audit
 from app.security import sessions
 from app.security.models import KeizokuUser
+from app.tenancy import SERVICE_STOPPED_MESSAGE, service_stopped
 from app.timeutil import utcnow_naive
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,11 @@ class KeizokuSecurityManager(SecurityManager):
             self.session.commit()
             return None, self.refused()
         authenticated = self.auth_user_db(username, password)
+        if authenticated is not None and service_stopped(authenticated):
+            audit.record(self.session, "login_refused_stopped", entity=authenticated,
+                         actor=authenticated)
+            self.session.commit()
+            return None, SERVICE_STOPPED_MESSAGE
         if authenticated is not None:
             return authenticated, None
         return None, self.refused()

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from wtforms.validators import ValidationError
 
 from app import audit
-from app.domain.prices import CERTIFICATE, RECORD, unit_price
+from app.domain.prices import CERTIFICATE, RECORD
 from app.models.support import (
     INQUIRY_CHANNELS,
     INQUIRY_STATUSES,
@@ -33,6 +33,7 @@ from app.models.support import (
 )
 from app.models.tenancy import Business, Site
 from app.public_urls import public_url
+from app.services import fees
 from app.services.mail import MailError, send_mail
 from app.timeutil import JST, now as jst_now, utcnow_naive
 from app.views import validators as rules
@@ -658,9 +659,12 @@ def guide_facts(moment: datetime | None = None) -> dict:
     moment = (moment or jst_now()).astimezone(JST)
     hours = _hours()
     on = moment.date()
+    from app.extensions import db
+
+    prices = fees.price_table(db.session)
     return {
-        "certificate_price": unit_price(CERTIFICATE, on).amount_yen,
-        "record_price": unit_price(RECORD, on).amount_yen,
+        "certificate_price": prices.unit_price(CERTIFICATE, on).amount_yen,
+        "record_price": prices.unit_price(RECORD, on).amount_yen,
         "open_from": f"{hours.daily_end.hour}:{hours.daily_end.minute:02d}",
         "open_until": "24:00" if hours.daily_start == time(0)
         else f"{hours.daily_start.hour}:{hours.daily_start.minute:02d}",

@@ -12,9 +12,9 @@ import re
 import unicodedata
 
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from app.domain import business_days
-from app.domain.fees import inspection_fees
 from app.domain.renewal import INSURANCE_SHORT_FOR_ALL_DATES, assess_renewal
 from app.domain.wareki import format_wareki, parse_wareki
 from app.domain.weight_tax import BODIES
@@ -23,6 +23,7 @@ from app.integrations import OutsideSystemError
 from app.models.certificate import Certificate, CertificateDraft, Vehicle
 from app.models.tenancy import Inspector, Site
 from app.services.certificates.common import CertificateInputError, stored_date
+from app.services.fees import fees_for
 from app.services.certificates.labels import (
     APPLICATION_AGENTS,
     APPLICATION_TYPE_LABELS,
@@ -502,8 +503,9 @@ def weight_tax_comparison(draft, inquiry_client, on_date):
 
 def fee_for(draft):
     inspection, vehicle = draft.data["inspection"], draft.data["vehicle"]
-    fees = inspection_fees(vehicle_kind=vehicle["vehicle_kind"], application_type=inspection["application_type"],
-                           on_date=stored_date(inspection["application_date"]))
+    fees = fees_for(object_session(draft), vehicle_kind=vehicle["vehicle_kind"],
+                    application_type=inspection["application_type"],
+                    on_date=stored_date(inspection["application_date"]))
     return {"amount_yen": fees.total_yen, "note": fees.note}
 
 

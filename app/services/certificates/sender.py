@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, update
 from app.integrations import CompulsoryInsuranceNotYetError, OutsideClosedError, OutsideSystemError
 from app.integrations.base import advice_for
 from app.models.certificate import Certificate
+from app.models.tenancy import sites_in_service
 from app.services.certificates.common import (
     ACTIVE_STATUSES,
     FOLLOWED_STATUSES,
@@ -51,6 +52,7 @@ def claim(session, certificate_id, now, *, statuses=ACTIVE_STATUSES, due_only=Tr
     due = (Certificate.next_attempt_at <= moment,) if due_only else ()
     result = session.execute(update(Certificate).where(
         Certificate.id == certificate_id, *due, Certificate.status.in_(statuses),
+        Certificate.site_id.in_(sites_in_service()),
         or_(Certificate.lease_until.is_(None), Certificate.lease_until < moment),
     ).values(lease_until=moment + lease, lease_token=token).execution_options(synchronize_session=False))
     session.commit()
@@ -241,6 +243,7 @@ def due_certificate_ids(session, now, limit=100):
     moment = utc_naive(now)
     ids = session.scalars(select(Certificate.id).where(
         Certificate.status.in_(ACTIVE_STATUSES), Certificate.next_attempt_at <= moment,
+        Certificate.site_id.in_(sites_in_service()),  # a deactivated site or business waits
         or_(Certificate.lease_until.is_(None), Certificate.lease_until < moment),
     ).order_by(Certificate.next_attempt_at, Certificate.id).limit(limit)).all()
     session.commit()
