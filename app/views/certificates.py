@@ -188,7 +188,11 @@ class CertificateWizardView(BaseView):
         except common.CertificateInputError as exc:
             db.session.rollback()
             draft = _owned_draft(pk)
-            items = confirmation.preflight(db.session, draft, today())
+            try:
+                items = confirmation.preflight(db.session, draft, today())
+            except common.CertificateInputError as missing:  # a step is not done yet
+                flash(" ".join(missing.messages), "danger")
+                return redirect(url_for("CertificateWizardView.scan", pk=pk))
             return self._page("confirm", draft, items=items, errors=exc.messages, can_certify=True,
                               acknowledged=acknowledged), 422
         certificate_id = certificate.id
