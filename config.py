@@ -147,6 +147,11 @@ class Config:
     # The public application form (no login), per client address.
     PUBLIC_FORM_RATE_LIMIT = os.environ.get("PUBLIC_FORM_RATE_LIMIT", "20 per hour")
 
+    # docsother:
+    # The official blank hybrid forms and corrected position files the association uploads
+    # (app/services/hybrid_forms.py); default instance/hybrid_forms. Shared by every web instance.
+    HYBRID_FORMS_DIR = os.environ.get("HYBRID_FORMS_DIR")
+
 
 def with_operator_samples(*, from_environment=True):
     """Development, the tests and the demo: the operator settings the environment does not set

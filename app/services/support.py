@@ -601,6 +601,9 @@ def application_pdf_context(data: dict | None = None, reference: str = "") -> di
         "association_name": cfg.get("ASSOCIATION_NAME", ""),
         "association_contact": cfg.get("ASSOCIATION_CONTACT", ""),
         "association_postal_address": cfg.get("ASSOCIATION_POSTAL_ADDRESS", ""),
+        # The 預金口座振替依頼書 page names the 収納企業 as the bank knows it.
+        "consignor_code": cfg.get("DEBIT_CONSIGNOR_CODE") or "",
+        "service_name": cfg.get("SERVICE_NAME", "Keizoku"),
     }
 
 

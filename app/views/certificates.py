@@ -17,8 +17,8 @@ from app.domain.wareki import format_wareki
 from app.extensions import db
 from app.models.certificate import Certificate, CertificateDraft, CertificateEvent, PrinterOffset
 from app.models.tenancy import Site
-from app.reports import hybrid
-from app.services import scheduler_status
+from app.reports import csv_export, hybrid
+from app.services import hybrid_forms, scheduler_status
 from app.services.certificates import common, confirmation, corrections, drafts, followup, labels, sender
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import JST, now, system_clock, today
@@ -259,6 +259,7 @@ def register_rows(session, query, first_day):
 class CertificateView(BaseView):
     route_base = "/certificates"
     default_view = "list"
+    method_permission_name = {"print_calibration": "print_pdf"}
     tenant_model = Certificate
 
     @expose("/list/")
@@ -343,16 +344,26 @@ class CertificateView(BaseView):
     def print_pdf(self, pk, kind):
         certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
         offset = db.session.scalar(select(PrinterOffset).where(PrinterOffset.site_id == certificate.site_id))
-        renderers = {"ocr": hybrid.ocr_sheet_pdf, "tax": hybrid.weight_tax_slip_pdf,
-                     "confirmation": hybrid.confirmation_pdf}
-        if kind not in renderers:
+        if kind not in ("ocr", "tax", "confirmation"):
             abort(404)
         if kind != "confirmation" and certificate.application_type != "hybrid":
             abort(Response("OCRシートと重量税納付書はハイブリッド申請の保適証だけ印刷できます。", 404,
                            mimetype="text/plain"))
-        pdf = renderers[kind](certificate, certificate.site, offset)
+        pdf = hybrid_forms.certificate_pdf(db.session, certificate, kind, offset)
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f"inline; filename=certificate-{certificate.id}-{kind}.pdf"})
+
+    @expose("/<int:pk>/print/calibration/<kind>")
+    @has_access
+    def print_calibration(self, pk, kind):
+        """The calibration page of this certificate's form, with its site's printer offset."""
+        certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
+        if kind not in ("ocr", "weight-tax"):
+            abort(404)
+        offset = db.session.scalar(select(PrinterOffset).where(PrinterOffset.site_id == certificate.site_id))
+        pdf = hybrid_forms.calibration_pdf(hybrid.form_id(kind, certificate.vehicle_kind), certificate.site, offset)
+        return Response(pdf, mimetype="application/pdf", headers={
+            "Content-Disposition": f"inline; filename=calibration-{certificate.site_id}-{kind}.pdf"})
 
     @expose("/register/")
     @has_access
@@ -376,7 +387,7 @@ class CertificateView(BaseView):
         first_day = _month_arg()
         rows = register_rows(db.session, self._register_query(tenant, _site_arg(tenant)), first_day)
         body = hybrid.register_csv(rows)
-        return Response(body, content_type="text/csv; charset=utf-8", headers={
+        return Response(body, content_type=csv_export.content_type("utf-8-sig"), headers={
             "Content-Disposition": f"attachment; filename=register-{first_day:%Y-%m}.csv"})
 
     @expose("/register.pdf")
