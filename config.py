@@ -138,6 +138,11 @@ class Config:
     SCHEDULER_HEARTBEAT_SECONDS = float(os.environ.get("SCHEDULER_HEARTBEAT_SECONDS", "5"))
     SCHEDULER_STALE_SECONDS = float(os.environ.get("SCHEDULER_STALE_SECONDS", "30"))
 
+    # cintake:
+    # Unconfirmed 保適証 drafts nobody touched for this many days are deleted by the scheduler
+    # (scheduler/jobs/certificate_drafts.py); a correction draft of a pulled-back 保適証 is kept.
+    CERTIFICATE_DRAFT_EXPIRY_DAYS = int(os.environ.get("CERTIFICATE_DRAFT_EXPIRY_DAYS", "30"))
+
 
 def with_operator_samples(*, from_environment=True):
     """Development, the tests and the demo: the operator settings the environment does not set

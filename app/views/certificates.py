@@ -40,6 +40,11 @@ def _iso(value):
     return value.isoformat() if isinstance(value, dt.date) else ""
 
 
+def _cert_file_upload():
+    upload = request.files.get("cert_file")
+    return upload.read(2 * 1024 * 1024) if upload and upload.filename else None
+
+
 def _owned_draft(pk):
     draft = get_owned_or_404(db.session, CertificateDraft, pk, current_tenant())
     if draft.certificate_id is not None:
@@ -87,15 +92,36 @@ class CertificateWizardView(BaseView):
     @expose("/start", methods=["POST"])
     @has_access
     def start(self):
+        """A new draft. With reads (the scan page of a draft a failed scan removed), the draft is
+        made only when they parse: a failed scan leaves no draft behind."""
         try:
             site_id = int(request.form.get("site_id", ""))
-            draft = drafts.start_draft(db.session, current_tenant(), site_id, g.user.id)
-        except (ValueError, common.CertificateInputError):
-            db.session.rollback()
+            if not current_tenant().owns_site(site_id):
+                raise ValueError(site_id)
+        except ValueError:
             flash("事業場を選んでから開始してください。", "danger")
             return redirect(url_for("CertificateWizardView.index"))
+        cert_file = _cert_file_upload()
+        scanned = drafts.has_reads(request.form.get("reads", "")) or cert_file or request.form.get("from_scan") == "1"
+        if request.form.get("manual") != "1" and scanned:
+            try:
+                draft = drafts.start_with_scan(db.session, current_tenant(), site_id, g.user.id,
+                                               request.form.get("reads", ""), today(), cert_file)
+            except common.CertificateInputError as exc:
+                db.session.rollback()
+                return self._scan_page(None, site_id, exc.messages)
+            db.session.commit()
+            return redirect(url_for("CertificateWizardView.vehicle", pk=draft.id))
+        draft = drafts.start_draft(db.session, current_tenant(), site_id, g.user.id)
         db.session.commit()
+        if request.form.get("manual") == "1":
+            return redirect(url_for("CertificateWizardView.vehicle", pk=draft.id))
         return redirect(url_for("CertificateWizardView.scan", pk=draft.id))
+
+    def _scan_page(self, draft, site_id, errors):
+        has_capture = os.path.exists(os.path.join(current_app.static_folder, "js", "qr_capture.js"))
+        return self._page("scan", draft, errors=errors, form=request.form, has_capture=has_capture,
+                          site_id=site_id)
 
     @expose("/parse", methods=["POST"])
     @has_access
@@ -114,13 +140,21 @@ class CertificateWizardView(BaseView):
     @expose("/<int:pk>/scan", methods=["GET", "POST"])
     @has_access
     def scan(self, pk):
-        def save(draft):
-            upload = request.files.get("cert_file")
-            data = upload.read(2 * 1024 * 1024) if upload and upload.filename else None
-            drafts.save_scan(db.session, draft, request.form.get("reads", ""), today(), data)
-
-        has_capture = os.path.exists(os.path.join(current_app.static_folder, "js", "qr_capture.js"))
-        return self._step(pk, "scan", save, "vehicle", has_capture=has_capture)
+        draft = _owned_draft(pk)
+        if request.method != "POST":
+            return self._scan_page(draft, draft.site_id, [])
+        try:
+            drafts.save_scan(db.session, draft, request.form.get("reads", ""), today(), _cert_file_upload())
+            db.session.commit()
+            return redirect(url_for("CertificateWizardView.vehicle", pk=draft.id))
+        except common.CertificateInputError as exc:
+            db.session.rollback()
+            draft = _owned_draft(pk)
+            site_id = draft.site_id
+            if drafts.discard_if_untouched(db.session, draft):
+                db.session.commit()
+                draft = None  # the page posts a new try to start(): a draft only when it parses
+            return self._scan_page(draft, site_id, exc.messages)
 
     @expose("/<int:pk>/vehicle", methods=["GET", "POST"])
     @has_access

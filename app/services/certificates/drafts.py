@@ -13,6 +13,7 @@ import unicodedata
 
 from sqlalchemy import select
 
+from app import audit
 from app.domain import business_days
 from app.domain.fees import inspection_fees
 from app.domain.renewal import INSURANCE_SHORT_FOR_ALL_DATES, assess_renewal
@@ -109,6 +110,54 @@ def start_draft(session, tenant, site_id, user_id):
     session.add(draft)
     session.flush()
     return draft
+
+
+def is_untouched(draft):
+    """Nothing saved yet: a started draft whose scan never succeeded (and not a correction)."""
+    data = draft.data or {}
+    return draft.certificate_id is None and draft.step == "scan" and not data.get("vehicle") \
+        and not data.get("correction")
+
+
+def discard_if_untouched(session, draft):
+    """After a failed scan: an untouched draft is deleted, so nothing is left behind. True if so."""
+    if not is_untouched(draft):
+        return False
+    session.delete(draft)
+    session.flush()
+    return True
+
+
+def start_with_scan(session, tenant, site_id, user_id, reads, today, cert_file=None):
+    """A new draft and its scan in the caller's one transaction: a failed scan raises and the
+    caller's rollback leaves no draft."""
+    draft = start_draft(session, tenant, site_id, user_id)
+    save_scan(session, draft, reads, today, cert_file)
+    return draft
+
+
+audit.ACTION_LABELS.update({"certificate_drafts_expired": "保適証の下書きの期限切れ削除"})
+
+
+def expire_drafts(session, now, days):
+    """Delete unconfirmed drafts nobody has touched for ``days`` days (corrections of a pulled-back
+    certificate are kept: the certificate waits for them), one audit entry per business."""
+    cutoff = (now - dt.timedelta(days=days)).astimezone(dt.timezone.utc).replace(tzinfo=None)
+    stale = session.scalars(select(CertificateDraft).where(
+        CertificateDraft.certificate_id.is_(None), CertificateDraft.updated_at < cutoff)
+        .order_by(CertificateDraft.id)).all()
+    by_business = {}
+    for draft in stale:
+        if (draft.data or {}).get("correction"):
+            continue
+        by_business.setdefault(draft.business_id, []).append(draft.id)
+        session.delete(draft)
+    for business_id, ids in by_business.items():
+        audit.record(session, "certificate_drafts_expired", entity_type="CertificateDraft",
+                     business_id=business_id,
+                     detail=f"{days}日間更新のなかった保適証の下書き {len(ids)} 件を削除(ID {', '.join(map(str, ids))})")
+    session.flush()
+    return sum(len(ids) for ids in by_business.values())
 
 
 def open_drafts(session, query):
