@@ -33,7 +33,26 @@ TEMPLATE_GLOBALS = dict(status_labels=labels.STATUS_LABELS, oss_status_labels=la
                         use_labels=labels.USE_LABELS, body_labels=labels.BODY_LABELS, eco_labels=labels.ECO_LABELS,
                         agents=labels.APPLICATION_AGENTS, as_jst=common.as_jst, steps=STEPS,
                         wareki=lambda value: format_wareki(
-                            dt.date.fromisoformat(value) if isinstance(value, str) else value) if value else "―")
+                            dt.date.fromisoformat(value) if isinstance(value, str) else value) if value else "―",
+                        wareki_input=lambda value: _wareki_text(value, "long"),
+                        wareki_month=lambda value: _wareki_text(value, "month"),
+                        wareki_time=lambda stored, seconds=False: _wareki_time(common.as_jst(stored), seconds))
+
+
+def _wareki_text(value, style):
+    """A stored date ("2026-11-26", "2019-04" or a date) as 和暦 for a person; other text as typed."""
+    if isinstance(value, dt.date):
+        return format_wareki(value, style)
+    text = value if isinstance(value, str) else ""
+    try:
+        return format_wareki(dt.date.fromisoformat(text + ("-01" if style == "month" else "")), style)
+    except ValueError:
+        return text
+
+
+def _wareki_time(moment, seconds=False):
+    return f"{format_wareki(moment)} {moment:%H:%M:%S}" if seconds and moment else (
+        f"{format_wareki(moment)} {moment:%H:%M}" if moment else "")
 
 
 def _iso(value):
@@ -247,10 +266,9 @@ class CertificateWizardView(BaseView):
 def _month_arg():
     text = request.args.get("month") or today().strftime("%Y-%m")
     try:
-        first = dt.date.fromisoformat(text + "-01")
-    except ValueError:
-        abort(Response("月は 2026-11 の形で指定してください。", 400, mimetype="text/plain"))
-    return first
+        return dt.date.fromisoformat(drafts.parse_month_input(text, "月") + "-01")
+    except (ValueError, common.CertificateInputError):
+        abort(Response("月は 令和8年11月 または 2026-11 の形で指定してください。", 400, mimetype="text/plain"))
 
 
 def _site_arg(tenant):

@@ -17,7 +17,7 @@ from app import audit
 from app.domain import business_days
 from app.domain.fees import inspection_fees
 from app.domain.renewal import INSURANCE_SHORT_FOR_ALL_DATES, assess_renewal
-from app.domain.wareki import format_wareki, parse_wareki
+from app.domain.wareki import format_wareki, parse_wareki, parse_wareki_month
 from app.domain.weight_tax import BODIES
 from app.domain.weight_tax import weight_tax as local_weight_tax
 from app.integrations import OutsideSystemError
@@ -39,8 +39,11 @@ def _text(form, name):
     return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else ""
 
 
+ERA_START = re.compile(r"(明治|大正|昭和|平成|令和|[MTSHR]\s*\d)", re.IGNORECASE)
+
+
 def parse_date_input(value, label):
-    """ISO (2026-11-26, 2026/11/26) or 和暦 (令和8年11月26日, R08.11.26)."""
+    """ISO (2026-11-26, 2026/11/26) or 和暦 (令和8年11月26日, R8.11.26, R08.11.26)."""
     text = unicodedata.normalize("NFKC", value or "").strip()
     if not text:
         raise CertificateInputError(f"{label}を入力してください。")
@@ -49,10 +52,29 @@ def parse_date_input(value, label):
         if match:
             return dt.date(*(int(part) for part in match.groups()))
         return parse_wareki(text)
-    except ValueError:
+    except ValueError as exc:
+        if not match and ERA_START.match(text) and "の形で入力" not in str(exc):
+            raise CertificateInputError(f"{label}: {exc}") from None  # 和暦 but no such day / era
         raise CertificateInputError(
-            f"{label}「{value}」は日付として読めません。2026-11-26 または 令和8年11月26日 の形で"
+            f"{label}「{value}」は日付として読めません。令和8年11月26日、R8.11.26 または 2026-11-26 の形で"
             "入力してください。") from None
+
+
+def parse_month_input(value, label):
+    """A year and month, 和暦 (平成31年4月, H31.4) or Western (2019-04): "YYYY-MM", or "" if empty."""
+    text = unicodedata.normalize("NFKC", value or "").strip()
+    if not text:
+        return ""
+    match = re.fullmatch(r"(\d{4})[-/.](\d{1,2})", text)
+    if match and 1 <= int(match.group(2)) <= 12:
+        return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
+    try:
+        return parse_wareki_month(text).strftime("%Y-%m")
+    except ValueError as exc:
+        if ERA_START.match(text) and "の形で入力" not in str(exc):
+            raise CertificateInputError(f"{label}: {exc}") from None
+        raise CertificateInputError(
+            f"{label}「{value}」は年月として読めません。平成31年4月、H31.4 または 2019-04 の形で入力してください。") from None
 
 
 def parse_int_input(value, label, *, required=True, minimum=0):
@@ -317,9 +339,7 @@ def save_vehicle(session, draft, form):
             f"車台番号「{chassis}」に使えない文字があります。車検証のとおり、ハイフンも含めて半角英数字で入力してください。")
     kind = c.take(_choice, form.get("vehicle_kind"), VEHICLE_KIND_LABELS, "自動車の区分")
     expiry = c.take(parse_date_input, form.get("expiry_date"), "現在の有効期間の満了日")
-    first_registration = _text(form, "first_registration")
-    c.check(not first_registration or re.fullmatch(r"\d{4}-\d{2}", first_registration) is not None,
-            "初度登録年月は 2019-04 の形で入力してください。")
+    first_registration = c.take(parse_month_input, form.get("first_registration"), "初度登録年月")
     owner_name, owner_address = _text(form, "owner_name"), _text(form, "owner_address")
     c.check(bool(owner_name), "使用者の氏名または名称を入力してください。")
     c.check(bool(owner_address), "使用者の住所を入力してください。")
