@@ -189,3 +189,142 @@ def test_wizard_inputs_and_lists_show_wareki(app, tenants, browser, site):
     assert 'value="令和8年11月"' in register and "WAREKI10-0000001" in register
     show = browser.get(response.headers["Location"]).get_data(as_text=True)
     assert re.search(r"令和8年11月26日 \d\d:\d\d:\d\d", show)
+
+
+# ------------------------------------------------------------------ 15.1 中古新規 / 中古予備検査
+
+USED = {v["name"]: v for v in json.load(open("tests/data/used-vehicle-qr-vectors.json", encoding="utf-8"))}
+NOTICE = "\n".join(USED["registration_notice_per_symbol"]["scans"])
+INSPECTION_HYBRID = {"inspection_date": "令和8年11月26日", "application_date": "", "odometer_km": "88000",
+                     "validity_years": "2", "use": "private", "body": "passenger", "eco": "",
+                     "vehicle_weight_kg": "1200", "gross_weight_kg": "1475", "application_type": "hybrid"}
+EVERY = {"confirmed": ["chassis_number", "vehicle_kind", "issue_date", "inspection_date", "inspector"]}
+
+
+@pytest.fixture
+def sandbox(app):
+    from tests.test_certificate_helpers import sandbox_config
+
+    with sandbox_config(app) as server:
+        yield server
+
+
+def test_used_new_from_a_registration_notice_to_linked_without_registration_number(
+        app, tenants, browser, site, sandbox):
+    import requests
+
+    from app.models.certificate import Certificate
+
+    ids = tenants.ids["a"]
+    browser.login("a-inspector")
+    assert "中古新規" in browser.get("/certificates/wizard/").get_data(as_text=True)
+    draft = _draft_id(browser.post("/certificates/wizard/start", {"site_id": str(site), "purpose": "used_new"}))
+    scan = browser.get(f"/certificates/wizard/{draft}/scan").get_data(as_text=True)
+    assert "登録識別情報等通知書または一時抹消登録証明書の左から3番目と4番目の二次元コードを続けて読み取ってください" in scan
+    assert "/certificates/wizard/parse?purpose=used_new" in scan
+    # The capture field's check and the scan step both refuse a 車検証 for a 中古新規.
+    wrong = browser.client.post("/certificates/wizard/parse?purpose=used_new", headers={"X-CSRFToken": browser.token()},
+                                json={"reads": VECTORS["registered_electronic_card_per_symbol"]["scans"]})
+    assert wrong.status_code == 422 and wrong.get_json()["error"]["code"] == "DOCUMENT_IS_CERTIFICATE"
+    assert browser.client.post("/certificates/wizard/parse?purpose=used_new", json={"reads": NOTICE},
+                               headers={"X-CSRFToken": browser.token()}).status_code == 200
+    refused = browser.post(f"/certificates/wizard/{draft}/scan", {"reads": GOOD}).get_data(as_text=True)
+    assert USED["certificate_read_for_used_new"]["expected_error"][:40] in refused
+    assert 'name="purpose" value="used_new"' in refused  # the next try keeps the kind
+    response = browser.post("/certificates/wizard/start", {"site_id": str(site), "purpose": "used_new",
+                                                           "from_scan": "1", "reads": NOTICE})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/vehicle")
+    base = f"/certificates/wizard/{_draft_id(response)}"
+
+    vehicle_page = browser.get(f"{base}/vehicle").get_data(as_text=True)
+    assert "新しい使用者 氏名・名称" in vehicle_page and "AIRASには送りません" in vehicle_page
+    # Not on before the new 使用者 is typed.
+    early = browser.post(f"{base}/inspection", {**INSPECTION_HYBRID, "inspector_id": str(ids["Inspector"])})
+    assert ("中古新規では、読み取った使用者を新しい使用者に置き換えてから進んでください。"
+            "車両の確認で新しい使用者の氏名・名称と住所を入力してください。") in early.get_data(as_text=True)
+    expected = USED["registration_notice_per_symbol"]["expected"]
+    vehicle = {"vehicle_kind": "registered", "chassis_number": expected["chassis_number"],
+               "plate_area": expected["plate_area"], "plate_class": expected["plate_class"],
+               "plate_kana": expected["plate_kana"], "plate_serial": expected["plate_serial"],
+               "model": expected["model"], "first_registration": "平成31年4月", "expiry_date": "",
+               "owner_name": "新規 太郎", "owner_address": "神奈川県横浜市中区1-1"}
+    assert browser.post(f"{base}/vehicle", vehicle).status_code == 302  # no current 有効期間 asked
+    oss = browser.post(f"{base}/inspection", {**INSPECTION_HYBRID, "inspector_id": str(ids["Inspector"]),
+                                              "application_type": "oss", "application_agent": "jaspa",
+                                              "consent": "y"})
+    assert ("中古新規の保適証はOSS申請できません(窓口申請だけです)。申請方法をハイブリッド申請(窓口申請)にしてください。"
+            in oss.get_data(as_text=True))
+    assert browser.post(f"{base}/inspection", {**INSPECTION_HYBRID,
+                                               "inspector_id": str(ids["Inspector"])}).status_code == 302
+    # 自賠責 counted from the 検査年月日: one starting the next day does not do.
+    late = {"policy1_certificate_number": "N1234567", "policy1_insurer_name": "試験損保",
+            "policy1_start_date": "令和8年11月27日", "policy1_end_date": "令和10年12月27日"}
+    assert browser.post(f"{base}/insurance", late).status_code == 302
+    checks = browser.get(f"{base}/checks").get_data(as_text=True)
+    assert "中古新規の自賠責は検査年月日(令和8年11月26日)から保険期間が始まっている必要があります" in checks
+    blocked = browser.post(f"{base}/checks", {"weight_tax_yen": "24600", "inspection_fee_yen": "2100"})
+    assert "交付できません" in blocked.get_data(as_text=True)
+    good = {**late, "policy1_start_date": "令和8年11月26日", "policy1_end_date": "令和10年11月26日"}
+    assert browser.post(f"{base}/insurance", good).status_code == 302
+    checks = browser.get(f"{base}/checks").get_data(as_text=True)
+    assert "令和10年11月25日" in checks and "日付の確認で問題は見つかりませんでした" in checks
+    assert browser.post(f"{base}/checks", {"weight_tax_yen": "24600",
+                                           "inspection_fee_yen": "2100"}).status_code == 302
+    assert "中古新規(登録番号はAIRASに送りません)" in browser.get(f"{base}/confirm").get_data(as_text=True)
+    done = browser.post(f"{base}/certify", EVERY)
+    assert done.status_code == 302
+
+    chassis = expected["chassis_number"]
+    certificate = _q(app, lambda s: s.scalar(select(Certificate).where(Certificate.chassis_number == chassis)))
+    assert certificate.status == "linked" and certificate.application_type == "hybrid"
+    assert certificate.registration_number and "横浜" in certificate.registration_number  # kept for the shop
+    assert certificate.payload["registration_number"] is None
+    received = requests.get(f"{sandbox.base_url}/_control/records/airas", timeout=5).json()
+    assert len(received) == 1 and received[0]["payload"]["chassis_number"] == chassis
+    assert received[0]["payload"]["registration_number"] is None
+    assert "plate_" not in json.dumps(received[0]["payload"]) and "３００" not in json.dumps(received[0]["payload"], ensure_ascii=False)
+    assert received[0]["payload"]["user_of_vehicle"] == {"name": "新規 太郎", "address": "神奈川県横浜市中区1-1"}
+    show = browser.get(done.headers["Location"]).get_data(as_text=True)
+    assert "連携済" in show and "保適証の種類" in show and "中古新規" in show
+
+
+def test_read_owner_must_be_replaced_for_used_preliminary(app, tenants, site, db_session):
+    from app.services.certificates import drafts, used_vehicles
+    from app.services.certificates.common import CertificateInputError
+    from app.tenancy import Tenant
+
+    ids = tenants.ids["a"]
+    tenant = Tenant(ids["Business"], frozenset(ids["sites"]))
+    draft = drafts.start_draft(db_session, tenant, site, ids["users"]["clerk"], "used_preliminary")
+    vector = USED["temporary_deregistration_joined"]
+    drafts.save_scan(db_session, draft, vector["scans"], dt.date(2026, 11, 26))
+    # A 使用者/所有者 read from the documents (here as a 閲覧アプリ file would give it) is set aside.
+    read = used_vehicles.after_scan(draft.data, {**draft.data["vehicle"], "owner_name": "旧 所有者",
+                                                 "owner_address": "東京都旧住所1"})
+    assert "owner_name" not in read and read["read_owner_name"] == "旧 所有者"
+    draft.data = {**draft.data, "vehicle": read}
+    form = {"vehicle_kind": "registered", "chassis_number": vector["expected"]["chassis_number"],
+            "owner_name": "旧 所有者", "owner_address": "東京都旧住所1"}
+    with pytest.raises(CertificateInputError) as caught:
+        drafts.save_vehicle(db_session, draft, form)
+    assert caught.value.messages == ["読み取った所有者(旧 所有者)は抹消登録時のものです。中古予備検査では新しい"
+                                     "所有者の氏名・名称と住所を入力してください。"]
+    saved = drafts.save_vehicle(db_session, draft, {**form, "owner_name": "新 所有者"})
+    assert saved["new_person_entered"] and saved["expiry_date"] == ""
+    with pytest.raises(CertificateInputError) as caught:
+        drafts.start_draft(db_session, tenant, site, ids["users"]["clerk"], "rebuild")
+    assert caught.value.messages == ["保適証の種類(継続検査・中古新規・中古予備検査)を選び直してください。"]
+
+
+def test_kei_return_certificate_is_read_for_used_new(app, tenants, browser, site):
+    browser.login("a-clerk")
+    vector = USED["kei_return_certificate"]
+    response = browser.post("/certificates/wizard/start", {"site_id": str(site), "purpose": "used_new",
+                                                           "from_scan": "1", "reads": "\n".join(vector["scans"])})
+    assert response.status_code == 302
+    data = _q(app, lambda s: s.get(CertificateDraft, _draft_id(response)).data)
+    assert data["purpose"] == "used_new" and data["vehicle"]["vehicle_kind"] == "kei"
+    wrong = USED["kei_certificate_read_for_used_new"]
+    refused = browser.post("/certificates/wizard/start", {"site_id": str(site), "purpose": "used_new",
+                                                          "from_scan": "1", "reads": "\n".join(wrong["scans"])})
+    assert refused.status_code == 200 and wrong["expected_error"] in refused.get_data(as_text=True)

@@ -19,7 +19,16 @@ from app.models.certificate import Certificate, CertificateDraft, CertificateEve
 from app.models.tenancy import Site
 from app.reports import hybrid
 from app.services import scheduler_status
-from app.services.certificates import common, confirmation, corrections, drafts, followup, labels, sender
+from app.services.certificates import (
+    common,
+    confirmation,
+    corrections,
+    drafts,
+    followup,
+    labels,
+    sender,
+    used_vehicles,
+)
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import JST, now, system_clock, today
 from app.views.tenant_view import TenantModelView
@@ -32,6 +41,7 @@ TEMPLATE_GLOBALS = dict(status_labels=labels.STATUS_LABELS, oss_status_labels=la
                         kind_labels=labels.VEHICLE_KIND_LABELS, type_labels=labels.APPLICATION_TYPE_LABELS,
                         use_labels=labels.USE_LABELS, body_labels=labels.BODY_LABELS, eco_labels=labels.ECO_LABELS,
                         agents=labels.APPLICATION_AGENTS, as_jst=common.as_jst, steps=STEPS,
+                        purpose_labels=used_vehicles.PURPOSE_LABELS,
                         wareki=lambda value: format_wareki(
                             dt.date.fromisoformat(value) if isinstance(value, str) else value) if value else "―",
                         wareki_input=lambda value: _wareki_text(value, "long"),
@@ -82,6 +92,7 @@ class CertificateWizardView(BaseView):
     def _page(self, template, draft=None, **context):
         return self.render_template(f"certificates/{template}.html", draft=draft,
                                     data=(draft.data or {}) if draft else {}, **TEMPLATE_GLOBALS,
+                                    person=used_vehicles.new_person_label(draft.data if draft else None),
                                     step_endpoints=STEP_ENDPOINTS, **context)
 
     def _step(self, pk, template, save, next_endpoint, **context):
@@ -120,27 +131,34 @@ class CertificateWizardView(BaseView):
         except ValueError:
             flash("事業場を選んでから開始してください。", "danger")
             return redirect(url_for("CertificateWizardView.index"))
+        try:
+            purpose = used_vehicles.chosen_purpose(request.form.get("purpose"))
+        except common.CertificateInputError as exc:
+            flash(" ".join(exc.messages), "danger")
+            return redirect(url_for("CertificateWizardView.index"))
         cert_file = _cert_file_upload()
         scanned = drafts.has_reads(request.form.get("reads", "")) or cert_file or request.form.get("from_scan") == "1"
         if request.form.get("manual") != "1" and scanned:
             try:
                 draft = drafts.start_with_scan(db.session, current_tenant(), site_id, g.user.id,
-                                               request.form.get("reads", ""), today(), cert_file)
+                                               request.form.get("reads", ""), today(), cert_file, purpose)
             except common.CertificateInputError as exc:
                 db.session.rollback()
-                return self._scan_page(None, site_id, exc.messages)
+                return self._scan_page(None, site_id, exc.messages, purpose)
             db.session.commit()
             return redirect(url_for("CertificateWizardView.vehicle", pk=draft.id))
-        draft = drafts.start_draft(db.session, current_tenant(), site_id, g.user.id)
+        draft = drafts.start_draft(db.session, current_tenant(), site_id, g.user.id, purpose)
         db.session.commit()
         if request.form.get("manual") == "1":
             return redirect(url_for("CertificateWizardView.vehicle", pk=draft.id))
         return redirect(url_for("CertificateWizardView.scan", pk=draft.id))
 
-    def _scan_page(self, draft, site_id, errors):
+    def _scan_page(self, draft, site_id, errors, purpose=None):
         has_capture = os.path.exists(os.path.join(current_app.static_folder, "js", "qr_capture.js"))
+        purpose = used_vehicles.purpose_code(draft.data) if draft else purpose
         return self._page("scan", draft, errors=errors, form=request.form, has_capture=has_capture,
-                          site_id=site_id)
+                          site_id=site_id, purpose=purpose,
+                          read_instructions=used_vehicles.read_instructions(purpose))
 
     @expose("/parse", methods=["POST"])
     @has_access
@@ -152,7 +170,8 @@ class CertificateWizardView(BaseView):
                                                    and not all(isinstance(r, str) for r in reads)):
             return jsonify(error={"code": "INVALID_INPUT",
                                   "message": "読み取りデータの形式が正しくありません。もう一度読み取ってください。"}), 400
-        parsed = drafts.parse_reads(reads, today())
+        purpose = request.args.get("purpose")
+        parsed = drafts.parse_reads(reads, today(), purpose if purpose in used_vehicles.PURPOSE_LABELS else None)
         ok = parsed.pop("ok")
         return jsonify(parsed), (200 if ok else 422)
 
@@ -169,11 +188,11 @@ class CertificateWizardView(BaseView):
         except common.CertificateInputError as exc:
             db.session.rollback()
             draft = _owned_draft(pk)
-            site_id = draft.site_id
+            site_id, purpose = draft.site_id, used_vehicles.purpose_code(draft.data)
             if drafts.discard_if_untouched(db.session, draft):
                 db.session.commit()
                 draft = None  # the page posts a new try to start(): a draft only when it parses
-            return self._scan_page(draft, site_id, exc.messages)
+            return self._scan_page(draft, site_id, exc.messages, purpose)
 
     @expose("/<int:pk>/vehicle", methods=["GET", "POST"])
     @has_access
