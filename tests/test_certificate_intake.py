@@ -328,3 +328,115 @@ def test_kei_return_certificate_is_read_for_used_new(app, tenants, browser, site
     refused = browser.post("/certificates/wizard/start", {"site_id": str(site), "purpose": "used_new",
                                                           "from_scan": "1", "reads": "\n".join(wrong["scans"])})
     assert refused.status_code == 200 and wrong["expected_error"] in refused.get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ 15.7 記録事務代行
+
+KEI_PAPER = "車検証が紙(A4)のままの軽自動車は記録事務代行の対象外です。電子車検証更新区分を「運輸支局・軽自動車検査協会」にしてください。"
+NO_NUMBER = ("軽自動車の記録事務代行には事業場の委託番号(記録等事務代行者)が必要です。「記録等事務代行の設定」で委託番号を登録するか、"
+             "電子車検証更新区分を「運輸支局・軽自動車検査協会」にしてください。")
+
+
+def _kei_draft(session, tenants, site):
+    from app.services.certificates import drafts
+    from app.tenancy import Tenant
+    from tests.test_certificate_helpers import vehicle_form
+
+    ids = tenants.ids["a"]
+    draft = drafts.start_draft(session, Tenant(ids["Business"], frozenset(ids["sites"])), site,
+                               ids["users"]["inspector"])
+    drafts.save_vehicle(session, draft, vehicle_form("KEIDELEG-0000001", "kei"))
+    return draft
+
+
+def _inspection(tenants, **extra):
+    from tests.test_certificate_helpers import inspection_form
+
+    return {**inspection_form(tenants.ids["a"]["Inspector"], "oss", kind="kei"), **extra}
+
+
+def test_delegation_blockers_at_the_inspection_step(app, tenants, site, db_session):
+    from app.services.certificates import drafts
+    from app.services.certificates.common import CertificateInputError
+
+    draft = _kei_draft(db_session, tenants, site)
+    today = dt.date(2026, 11, 26)
+    cases = [
+        ({"certificate_update_by": "requester"}, [NO_NUMBER]),
+        ({"certificate_update_by": "requester", "kei_paper_certificate": "y", "face_changes": "y",
+          "paper_to_show": "y"},
+         [NO_NUMBER, KEI_PAPER,
+          "車検証の券面の記載事項(氏名・住所など)が変わる軽自動車は記録事務代行の対象外です。電子車検証更新区分を「運輸支局・軽自動車検査協会」にしてください。",
+          "窓口で提示する書類(放置違反金の納付書、軽自動車税の滞納分の納税証明書など)がある軽自動車は記録事務代行の対象外です。"
+          "電子車検証更新区分を「運輸支局・軽自動車検査協会」にしてください。"]),
+        ({"certificate_update_by": "requester", "application_type": "hybrid"},
+         ["記録事務代行(電子車検証更新区分「依頼人(申請個別指定)」)はOSS申請だけです。ハイブリッド申請(窓口申請)では"
+          "電子車検証更新区分を「運輸支局・軽自動車検査協会」にしてください。"]),
+        ({"certificate_update_by": "nobody"}, ["電子車検証更新区分を選び直してください。"]),
+    ]
+    for extra, messages in cases:
+        with pytest.raises(CertificateInputError) as caught:
+            drafts.save_inspection(db_session, draft, _inspection(tenants, **extra), today)
+        assert caught.value.messages == messages, extra
+        assert "inspection" not in draft.data
+    # Without a 委託番号 the default is the 運輸支局; with one, the shop rewrites (kei: number sent).
+    drafts.save_inspection(db_session, draft, _inspection(tenants), today)
+    assert draft.data["inspection"]["certificate_update_by"] == "office"
+    site_row = draft.site
+    site_row.recording_agent_number = "K-12345"
+    drafts.save_inspection(db_session, draft, _inspection(tenants), today)
+    assert draft.data["inspection"]["certificate_update_by"] == "requester"
+    with pytest.raises(CertificateInputError) as caught:
+        drafts.save_inspection(db_session, draft, _inspection(tenants, kei_paper_certificate="y"), today)
+    assert caught.value.messages == [KEI_PAPER]
+
+
+def test_delegation_in_the_oss_request_and_the_preflight(app, tenants, site, db_session):
+    from app.services.certificates import confirmation, drafts
+    from app.services.certificates.common import CertificateInputError
+    from tests.test_certificate_helpers import insurance_form
+
+    draft = _kei_draft(db_session, tenants, site)
+    draft.site.recording_agent_number = "K-12345"
+    today = dt.date(2026, 11, 26)
+    drafts.save_inspection(db_session, draft, _inspection(tenants, certificate_update_by="requester"), today)
+    drafts.save_insurance(db_session, draft, insurance_form())
+    drafts.save_checks(db_session, draft, {"weight_tax_yen": "6600", "inspection_fee_yen": "1400"})
+    payload = confirmation.oss_payload(draft, draft.site)
+    assert payload["certificate_update_by"] == "requester" and payload["recording_agent_number"] == "K-12345"
+    # The number removed after the inspection step: the pre-flight (confirm) blocks the sending.
+    draft.site.recording_agent_number = None
+    moment = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+    with pytest.raises(CertificateInputError) as caught:
+        confirmation.confirm(db_session, draft, tenants.ids["a"]["users"]["inspector"],
+                             set(confirmation.PREFLIGHT_ITEMS), moment)
+    assert NO_NUMBER in caught.value.messages
+    draft.site.recording_agent_number = "K-12345"
+    certificate = confirmation.confirm(db_session, draft, tenants.ids["a"]["users"]["inspector"],
+                                       set(confirmation.PREFLIGHT_ITEMS), moment)
+    assert certificate.oss_request.payload["recording_agent_number"] == "K-12345"
+
+
+def test_recording_agent_number_is_set_on_its_own_page(app, tenants, browser, site):
+    from app.models.tenancy import Site
+
+    browser.login("a-manager")
+    page = browser.get("/certificates/recording-agent/").get_data(as_text=True)
+    assert "記録等事務代行の設定" in page and "委託番号" in page
+    bad = browser.post("/certificates/recording-agent/", {"site_id": str(site), "recording_agent_number": "あいう"})
+    assert bad.status_code == 422
+    assert "委託番号「あいう」は半角の英数字とハイフン(20文字まで)で入力してください。" in bad.get_data(as_text=True)
+    other = tenants.ids["b"]["Site"]
+    foreign = browser.post("/certificates/recording-agent/", {"site_id": str(other), "recording_agent_number": "X1"})
+    assert foreign.status_code == 422 and "事業場を選び直してください。" in foreign.get_data(as_text=True)
+    ok = browser.post("/certificates/recording-agent/", {"site_id": str(site), "recording_agent_number": "ｋ－１２３"})
+    assert ok.status_code == 302
+    assert _q(app, lambda s: (s.get(Site, site).recording_agent_number, s.get(Site, other).recording_agent_number)) \
+        == ("K-123", None)
+    log = _q(app, lambda s: s.scalars(select(AuditLog.detail).where(AuditLog.action == "recording_agent_number")).all())
+    assert log and "(なし) → K-123" in log[-1]
+    browser.logout()
+    browser.login("a-clerk")  # clerks read it, never change it
+    assert "K-123" in browser.get("/certificates/recording-agent/").get_data(as_text=True)
+    browser.post("/certificates/recording-agent/", {"site_id": str(site), "recording_agent_number": "Z9"})
+    assert _q(app, lambda s: s.get(Site, site).recording_agent_number) == "K-123"

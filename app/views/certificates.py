@@ -23,6 +23,7 @@ from app.services.certificates import (
     common,
     confirmation,
     corrections,
+    delegation,
     drafts,
     followup,
     labels,
@@ -42,6 +43,7 @@ TEMPLATE_GLOBALS = dict(status_labels=labels.STATUS_LABELS, oss_status_labels=la
                         use_labels=labels.USE_LABELS, body_labels=labels.BODY_LABELS, eco_labels=labels.ECO_LABELS,
                         agents=labels.APPLICATION_AGENTS, as_jst=common.as_jst, steps=STEPS,
                         purpose_labels=used_vehicles.PURPOSE_LABELS,
+                        update_by_labels=delegation.UPDATE_BY_LABELS, kei_exclusions=delegation.KEI_EXCLUSIONS,
                         wareki=lambda value: format_wareki(
                             dt.date.fromisoformat(value) if isinstance(value, str) else value) if value else "―",
                         wareki_input=lambda value: _wareki_text(value, "long"),
@@ -210,7 +212,9 @@ class CertificateWizardView(BaseView):
         return self._step(pk, "inspection",
                           lambda d: drafts.save_inspection(db.session, d, request.form, today()),
                           "insurance", inspectors=lambda d: drafts.site_inspectors(db.session, d),
-                          today_iso=today().isoformat())
+                          today_iso=today().isoformat(),
+                          update_by_default=lambda d: delegation.default_update_by(db.session.get(Site, d.site_id)),
+                          recording_agent_number=lambda d: db.session.get(Site, d.site_id).recording_agent_number)
 
     @expose("/<int:pk>/insurance", methods=["GET", "POST"])
     @has_access

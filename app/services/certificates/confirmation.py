@@ -20,7 +20,7 @@ from app.services.certificates.common import (
     stored_date,
     utc_naive,
 )
-from app.services.certificates import used_vehicles
+from app.services.certificates import delegation, used_vehicles
 from app.services.certificates.drafts import assess, matched_vehicle
 from app.services.certificates.events import record_event
 from app.services.certificates.labels import APPLICATION_AGENTS, VEHICLE_KIND_LABELS
@@ -124,7 +124,7 @@ def oss_payload(draft, site):
         "weight_tax_yen": checks["weight_tax_yen"],
         "inspection_fee_yen": checks["inspection_fee_yen"],
         "weight_tax_basis": basis,
-        "certificate_update_by": "requester",
+        **delegation.oss_fields(vehicle["vehicle_kind"], inspection, site),
     }
 
 
@@ -151,6 +151,7 @@ def confirm(session, draft, user_id, acknowledged, now):
     if assessment["blocked"]:
         problems.append("自賠責が新しい有効期間を覆わないため、保適証を交付できません。")
     problems += used_vehicles.inspection_problems(data, inspection["application_type"])
+    problems += delegation.problems(vehicle["vehicle_kind"], inspection, site)  # 記録事務代行
     live = session.scalar(select(Certificate.id).where(
         Certificate.business_id == draft.business_id, Certificate.chassis_number == vehicle["chassis_number"],
         Certificate.status.in_(ACTIVE_STATUSES),

@@ -23,7 +23,7 @@ from app.domain.weight_tax import weight_tax as local_weight_tax
 from app.integrations import OutsideSystemError
 from app.models.certificate import Certificate, CertificateDraft, Vehicle
 from app.models.tenancy import Inspector, Site
-from app.services.certificates import used_vehicles
+from app.services.certificates import delegation, used_vehicles
 from app.services.certificates.common import CertificateInputError, stored_date
 from app.services.certificates.labels import (
     APPLICATION_AGENTS,
@@ -426,13 +426,16 @@ def save_inspection(session, draft, form, today):
                 "全軽自協は軽自動車の申請代理人です。別の申請代理人を選んでください。")
         c.check(consent, "OSS申請には使用者の承諾書が必要です。承諾書を受け取ってから「承諾書を取得済み」にしてください。")
     c.messages.extend(used_vehicles.inspection_problems(draft.data, application_type))
+    recording = c.take(delegation.inspection_values, form, site, application_type) or {}
+    c.messages.extend(delegation.problems(vehicle["vehicle_kind"], {**recording, "application_type": application_type},
+                                          site))
     c.raise_if_any()
     values = {
         "inspection_date": inspection_date.isoformat(), "application_date": application_date.isoformat(),
         "inspector_id": inspector_id, "odometer_km": odometer, "validity_years": years, "use": use,
         "body": body, "eco": eco, "vehicle_weight_kg": vehicle_weight, "gross_weight_kg": gross_weight,
         "application_type": application_type, "application_agent": agent if application_type == "oss" else "",
-        "consent": consent,
+        "consent": consent, **recording,
     }
     _save(draft, "inspection", values, "insurance")
     return values
