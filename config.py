@@ -152,6 +152,11 @@ class Config:
     # (app/services/hybrid_forms.py); default instance/hybrid_forms. Shared by every web instance.
     HYBRID_FORMS_DIR = os.environ.get("HYBRID_FORMS_DIR")
 
+    # cintake:
+    # Unconfirmed 保適証 drafts nobody touched for this many days are deleted by the scheduler
+    # (scheduler/jobs/certificate_drafts.py); a correction draft of a pulled-back 保適証 is kept.
+    CERTIFICATE_DRAFT_EXPIRY_DAYS = int(os.environ.get("CERTIFICATE_DRAFT_EXPIRY_DAYS", "30"))
+
 
 def with_operator_samples(*, from_environment=True):
     """Development, the tests and the demo: the operator settings the environment does not set

@@ -79,6 +79,7 @@ class Site(TimestampMixin, Model):
     billed_separately = Column(Boolean, nullable=False, default=False)
     records_enabled = Column(Boolean, nullable=False, default=False)
     active = Column(Boolean, nullable=False, default=True)
+    recording_agent_number = Column(String(20))  # 委託番号 as 記録等事務代行者 (kei OSS, issue 15.7)
 
     business = relationship("Business", back_populates="sites")
     inspectors = relationship("Inspector", back_populates="site")

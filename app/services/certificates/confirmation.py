@@ -20,6 +20,7 @@ from app.services.certificates.common import (
     stored_date,
     utc_naive,
 )
+from app.services.certificates import delegation, used_vehicles
 from app.services.certificates.drafts import assess, matched_vehicle
 from app.services.certificates.events import record_event
 from app.services.certificates.labels import APPLICATION_AGENTS, VEHICLE_KIND_LABELS
@@ -93,7 +94,8 @@ def airas_payload(draft, site, inspector, today, assessment):
         "site_code": site.airas_shop_code,
         "inspector_code": inspector.inspector_code,
         "vehicle_kind": AIRAS_VEHICLE_KIND[vehicle["vehicle_kind"]],
-        "registration_number": _registration(vehicle),
+        # 中古新規・中古予備検査: kept for the shop, not sent (shop-workflow.md §1).
+        "registration_number": used_vehicles.airas_registration(draft.data, _registration(vehicle)),
         "chassis_number": vehicle["chassis_number"],
         "inspection_date": inspection["inspection_date"],
         "issue_date": today.isoformat(),
@@ -114,7 +116,7 @@ def oss_payload(draft, site):
         "application_agent": APPLICATION_AGENTS[inspection["application_agent"]],
         "vehicle_kind": AIRAS_VEHICLE_KIND[vehicle["vehicle_kind"]],
         "chassis_number": vehicle["chassis_number"],
-        "registration_number": _registration(vehicle),
+        "registration_number": used_vehicles.airas_registration(draft.data, _registration(vehicle)),
         "user_of_vehicle": {"name": vehicle["owner_name"], "address": vehicle["owner_address"]},
         "consent_obtained": bool(inspection["consent"]),
         "validity_years": inspection["validity_years"],
@@ -122,7 +124,7 @@ def oss_payload(draft, site):
         "weight_tax_yen": checks["weight_tax_yen"],
         "inspection_fee_yen": checks["inspection_fee_yen"],
         "weight_tax_basis": basis,
-        "certificate_update_by": "requester",
+        **delegation.oss_fields(vehicle["vehicle_kind"], inspection, site),
     }
 
 
@@ -148,6 +150,8 @@ def confirm(session, draft, user_id, acknowledged, now):
     assessment = assess(session, draft)  # again: the draft may be days old, the rules are dated
     if assessment["blocked"]:
         problems.append("自賠責が新しい有効期間を覆わないため、保適証を交付できません。")
+    problems += used_vehicles.inspection_problems(data, inspection["application_type"])
+    problems += delegation.problems(vehicle["vehicle_kind"], inspection, site)  # 記録事務代行
     live = session.scalar(select(Certificate.id).where(
         Certificate.business_id == draft.business_id, Certificate.chassis_number == vehicle["chassis_number"],
         Certificate.status.in_(ACTIVE_STATUSES),
@@ -184,7 +188,8 @@ def confirm(session, draft, user_id, acknowledged, now):
         last_application_date=stored_date(assessment["last_application_date"]),
         weight_tax_yen=checks["weight_tax_yen"], inspection_fee_yen=checks["inspection_fee_yen"],
         details={"vehicle": vehicle, "inspection": inspection, "insurance": data["insurance"],
-                 "checks": {**checks, "assessment": assessment}},
+                 "checks": {**checks, "assessment": assessment},
+                 "purpose": used_vehicles.purpose_code(data)},
         payload=airas_payload(draft, site, inspector, issue_date, assessment),
     )
     correction = data.get("correction")
