@@ -138,6 +138,10 @@ class Config:
     SCHEDULER_HEARTBEAT_SECONDS = float(os.environ.get("SCHEDULER_HEARTBEAT_SECONDS", "5"))
     SCHEDULER_STALE_SECONDS = float(os.environ.get("SCHEDULER_STALE_SECONDS", "30"))
 
+    # cchecks: the e-JIBAI check and the 放置違反金 query (app/integrations/jibai.py, parking_fines.py).
+    JIBAI_BASE_URL = os.environ.get("JIBAI_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}/jibai")
+    PARKING_FINES_BASE_URL = os.environ.get("PARKING_FINES_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}/parking")
+
 
 def with_operator_samples(*, from_environment=True):
     """Development, the tests and the demo: the operator settings the environment does not set

@@ -19,7 +19,7 @@ from app.models.certificate import Certificate, CertificateDraft, CertificateEve
 from app.models.tenancy import Site
 from app.reports import hybrid
 from app.services import scheduler_status
-from app.services.certificates import common, confirmation, corrections, drafts, followup, labels, sender
+from app.services.certificates import common, confirmation, corrections, drafts, followup, jibai, labels, sender
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import JST, now, system_clock, today
 from app.views.tenant_view import TenantModelView
@@ -72,6 +72,7 @@ class CertificateWizardView(BaseView):
             except common.CertificateInputError as exc:
                 db.session.rollback()
                 errors = exc.messages
+                context = {**context, **getattr(exc, "context", {})}  # e.g. the e-JIBAI answers
                 draft = _owned_draft(pk)
         extra = {k: (v(draft) if callable(v) else v) for k, v in context.items()}
         return self._page(template, draft, errors=errors, form=request.form, **extra)
@@ -143,8 +144,9 @@ class CertificateWizardView(BaseView):
     @expose("/<int:pk>/insurance", methods=["GET", "POST"])
     @has_access
     def insurance(self, pk):
-        return self._step(pk, "insurance", lambda d: drafts.save_insurance(db.session, d, request.form),
-                          "checks")
+        return self._step(pk, "insurance", lambda d: drafts.save_insurance(
+            db.session, d, request.form, jibai_client=jibai.client_from_config()), "checks",
+            insurers=jibai.insurer_choices())
 
     @expose("/<int:pk>/checks", methods=["GET", "POST"])
     @has_access
