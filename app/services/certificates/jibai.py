@@ -67,10 +67,10 @@ def apply_checks(client, policies, labels, chassis_number, application_type, swi
         if result["state"] != "unavailable":
             policy["electronic"] = result["state"] == "electronic"
         policy["jibai_check"] = {k: result[k] for k in ("state", "issued_at")}
-        checks.append({"label": label, **result})
+        checks.append({"policy": label, **result})
         if result.get("mismatch"):
             messages.append(result["mismatch"])
-    paper = [c["label"] for c, p in zip(checks, policies) if not p["electronic"]]
+    paper = [c["policy"] for c, p in zip(checks, policies) if not p["electronic"]]
     can_switch = bool(paper) and application_type == "oss"
     if can_switch and switch_to_hybrid:
         application_type = "hybrid"
