@@ -49,7 +49,8 @@ def query_for_draft(session, draft, client, user, now):
         answer = client.query(plate, vehicle["chassis_number"])
     except OutsideSystemError as exc:
         raise CertificateInputError(f"{exc.message}(照会結果は何も保存していません。)") from None
-    values = {"possibility": answer["possibility"], "queried_at": answer["answered_at"].isoformat(),
+    # When we asked, by our clock (the one every other date of the certificate uses).
+    values = {"possibility": answer["possibility"], "queried_at": now.isoformat(),
               "query_id": answer["query_id"], "queried_by_id": user.id, "queried_by": user.username}
     data = dict(draft.data or {})
     data["parking_fine"] = values
