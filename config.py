@@ -157,6 +157,10 @@ class Config:
     # (scheduler/jobs/certificate_drafts.py); a correction draft of a pulled-back 保適証 is kept.
     CERTIFICATE_DRAFT_EXPIRY_DAYS = int(os.environ.get("CERTIFICATE_DRAFT_EXPIRY_DAYS", "30"))
 
+    # cchecks: the e-JIBAI check and the 放置違反金 query (app/integrations/jibai.py, parking_fines.py).
+    JIBAI_BASE_URL = os.environ.get("JIBAI_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}/jibai")
+    PARKING_FINES_BASE_URL = os.environ.get("PARKING_FINES_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}/parking")
+
 
 def with_operator_samples(*, from_environment=True):
     """Development, the tests and the demo: the operator settings the environment does not set

@@ -37,6 +37,7 @@ FIELD_KEYS: tuple[str, ...] = (
     "vehicle_weight_kg", "gross_weight_kg", "length_cm", "width_cm", "height_cm",
     "displacement", "displacement_unit", "fuel",
     "odometer_km", "odometer_recorded_on", "previous_odometer_km", "previous_odometer_recorded_on",
+    "obd_target",
 )
 
 _SAME_AS_OWNER = "***"  # 登録車: ＊＊＊ after NFKC
@@ -322,6 +323,8 @@ def parse_cert_file(data: bytes | str | dict, *, scanned_chassis_number: str | N
         "displacement_unit": _text(r.get("DisplacementUnit")) or "L",
         "fuel": _text(r.get("FuelClass")),
         **odometer,
+        # 「OBD検査対象」 is printed in 備考 (shop-workflow.md §4 [S]; its place in the file [I]).
+        "obd_target": "OBD検査対象" in _nfkc(r.get("NoteInfo")).upper(),
     }
     _check_ids(r, kind, fields["elect_cert_mg_no"], fields["car_id"])
     return VehicleCertFile({key: fields[key] for key in FIELD_KEYS}, tuple(r.warnings), dict(info))

@@ -31,6 +31,7 @@ from flask import current_app
 from pypdf import PdfWriter
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import object_session
 
 from app import audit
 from app.domain.inspection_forms import (
@@ -701,7 +702,18 @@ def record_pdf_dict(record, record_url=None) -> dict:
                             "signed_on": _signed_on(record.chief_mechanic_signed_at)}
                            if record.chief_mechanic_signed_at else {}),
         "record_url": record_url,
+        "obd_result": _obd_result(record),
     }
+
+
+def _obd_result(record):
+    """The OBD検査 result of the record's 保適証 (kept and printed with the 記録簿)."""
+    from app.services.certificates import obd
+
+    session = object_session(record)
+    if session is None or record.certificate_id is None:
+        return None
+    return obd.printable(obd.result_for_certificate(session, record.certificate_id))
 
 
 def record_pdf(record, copy="shop", record_url=None) -> bytes:

@@ -26,6 +26,7 @@ from app.services.certificates import (
     delegation,
     drafts,
     followup,
+    jibai,
     labels,
     sender,
     used_vehicles,
@@ -109,6 +110,7 @@ class CertificateWizardView(BaseView):
             except common.CertificateInputError as exc:
                 db.session.rollback()
                 errors = exc.messages
+                context = {**context, **getattr(exc, "context", {})}  # e.g. the e-JIBAI answers
                 draft = _owned_draft(pk)
         extra = {k: (v(draft) if callable(v) else v) for k, v in context.items()}
         return self._page(template, draft, errors=errors, form=request.form, **extra)
@@ -219,8 +221,9 @@ class CertificateWizardView(BaseView):
     @expose("/<int:pk>/insurance", methods=["GET", "POST"])
     @has_access
     def insurance(self, pk):
-        return self._step(pk, "insurance", lambda d: drafts.save_insurance(db.session, d, request.form),
-                          "checks")
+        return self._step(pk, "insurance", lambda d: drafts.save_insurance(
+            db.session, d, request.form, jibai_client=jibai.client_from_config()), "checks",
+            insurers=jibai.insurer_choices())
 
     @expose("/<int:pk>/checks", methods=["GET", "POST"])
     @has_access

@@ -29,7 +29,7 @@ from app.integrations.airas import (
 from app.integrations.base import JST, REPLAYED_HEADER
 from app.integrations.sandbox import catalogue
 
-SYSTEMS = ("airas", "ainas", "mlit", "kei")
+SYSTEMS = ("airas", "ainas", "mlit", "kei", "jibai", "parking")  # cchecks: e-JIBAI, 放置違反金
 AINAS_STEPS = ("依頼受付", "申請中", "納付済", "審査中", "手続完了")
 PAID_STEPS = AINAS_STEPS[2:]
 LIVE_AIRAS_STATUSES = ("作成中", "作成済", "報告済")
@@ -151,6 +151,9 @@ class Sandbox:
             self._by_chassis = {"airas": defaultdict(list), "ainas": defaultdict(list)}
             self._first_seen: dict[str, datetime] = {}  # 車台番号 -> first AIRAS sight (E127 delay)
             self.weight_tax: dict[str, dict] = {"mlit": {}, "kei": {}}
+            from app.integrations.sandbox.checks import ChecksState  # it builds on this module
+
+            self.checks = ChecksState()  # e-JIBAI check and 放置違反金 query
             self.fees: list[dict] = []
             self.stats = {system: Counter() for system in SYSTEMS}
             self.calls: deque = deque(maxlen=5000)

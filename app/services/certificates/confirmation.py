@@ -13,6 +13,7 @@ from app import audit
 from app.domain.wareki import format_wareki
 from app.models.certificate import Certificate, CertificateDraft, OssRequest, Vehicle
 from app.models.tenancy import Inspector, Site
+from app.services.certificates import prechecks
 from app.services.certificates.common import (
     ACTIVE_STATUSES,
     OSS_FINAL,
@@ -159,6 +160,7 @@ def confirm(session, draft, user_id, acknowledged, now):
     if live is not None:
         problems.append("この車台番号の保適証はすでに有効なものがあります。保適証の一覧で確認してください"
                         "(作り直す場合はAIRASで古い保適証を削除してからにします)。")
+    problems += prechecks.confirmation_problems(data)  # OBD検査 (services/certificates/obd.py)
     if problems:
         raise CertificateInputError(problems)
 
@@ -206,6 +208,7 @@ def confirm(session, draft, user_id, acknowledged, now):
                                certificate_id=certificate.id, status="queued",
                                payload=oss_payload(draft, site), idempotency_key=str(uuid.uuid4()),
                                attempts=0, next_attempt_at=utc_naive(now)))
+    prechecks.after_confirm(session, draft, certificate, now)  # OBD result, 放置違反金, 自賠責 hour
     # Two devices confirming the same draft: only the first one's update matches.
     claimed = session.execute(update(CertificateDraft).where(
         CertificateDraft.id == draft.id, CertificateDraft.certificate_id.is_(None)).values(

@@ -18,6 +18,7 @@ from app.integrations import CompulsoryInsuranceNotYetError, OutsideClosedError,
 from app.integrations.base import advice_for
 from app.models.certificate import Certificate
 from app.models.tenancy import sites_in_service
+from app.services.certificates import prechecks
 from app.services.certificates.common import (
     ACTIVE_STATUSES,
     FOLLOWED_STATUSES,
@@ -144,6 +145,8 @@ def _airas_step(session, certificate_id, token, clients, now):
         action = "resubmit" if correction_pending(certificate) else "submit"
     else:
         action = "status"
+    if action == "submit" and prechecks.hold_sending(session, certificate, now):
+        return certificate  # 自賠責 under an hour old, or 放置違反金 有 without the police's answer
     session.commit()  # no transaction stays open while we wait for the outside system
     try:
         if action == "submit":
