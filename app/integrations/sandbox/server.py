@@ -216,6 +216,7 @@ class SandboxServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        self.sandbox.close()
 
 
 def serve(host: str, port: int, **settings):

@@ -14,7 +14,7 @@ import uuid
 
 from sqlalchemy import or_, select, update
 
-from app.integrations import CompulsoryInsuranceNotYetError, OutsideClosedError, OutsideSystemError
+from app.integrations import CompulsoryInsuranceNotYetError, OutsideClosedError, OutsideSystemError, shop_reason
 from app.integrations.base import advice_for
 from app.models.certificate import Certificate
 from app.models.tenancy import sites_in_service
@@ -70,7 +70,9 @@ def still_ours(session, certificate_id, token):
 
 
 def _on_error(session, record, certificate, exc, now, system, action):
-    """A failed outside call: wait and retry, or stop with the reason and what to do."""
+    """A failed outside call: wait and retry, or stop with the reason and what to do (in Japanese;
+    the technical text of the failure goes to the log only)."""
+    log.warning("certificate %s: %s %s failed: %s", certificate.id, system, action, exc)
     if record is certificate and certificate.status in FOLLOWED_STATUSES:
         # Reading back a linked certificate failed: it stays linked; the next round reads again.
         record_event(session, certificate, now, system, action, certificate.status, certificate.status,
@@ -97,7 +99,7 @@ def _on_error(session, record, certificate, exc, now, system, action):
         waiting_status = "rejected" if rejected else "failed"
         record.next_attempt_at = None
     record.reason_code = exc.code
-    record.reason = exc.reason or exc.message
+    record.reason = shop_reason(exc)
     record.advice = exc.message if waiting_status not in ("rejected",) else advice_for(exc.code)
     if waiting_status == "failed" and retry:
         record.advice = ("何度送信しても届きませんでした。時間をおいて「再送する」を押すか、協会のサポートに連絡してください。"
