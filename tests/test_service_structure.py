@@ -124,7 +124,8 @@ def test_the_certificate_use_cases_are_split_by_concern():
     package = "app.services.certificates"
     assert {m for m in graph if m.startswith(package + ".")} == {
         f"{package}.{m}" for m in ("common", "labels", "events", "drafts", "confirmation", "sender",
-                                   "followup", "corrections")}
+                                   "followup", "corrections",
+                                   "signoff")}
 
 
 def _tree(tmp_path, files):

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import relationship
 
 from app.models.base import SiteOwnedMixin, TimestampMixin
@@ -78,6 +79,10 @@ class Site(TimestampMixin, Model):
     billed_separately = Column(Boolean, nullable=False, default=False)
     records_enabled = Column(Boolean, nullable=False, default=False)
     active = Column(Boolean, nullable=False, default=True)
+    # Two-step sign-off (shop-workflow.md §2): the 事業場管理責任者 (or the 代務者 named here)
+    # approves each confirmed 保適証 before it is sent. Off: sent as soon as it is confirmed.
+    two_step_signoff = Column(Boolean, nullable=False, default=False, server_default=sa_false())
+    signoff_deputy_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
 
     business = relationship("Business", back_populates="sites")
     inspectors = relationship("Inspector", back_populates="site")

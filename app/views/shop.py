@@ -45,13 +45,14 @@ class SiteView(TenantModelView):
     list_columns = ["name", "designation_number", "certification_number", "records_enabled"]
     show_columns = [
         "name", "address", "phone", "certification_number", "designation_number",
-        "district_code", "airas_registered", "ainas_status", "records_enabled",
+        "district_code", "airas_registered", "ainas_status", "records_enabled", "two_step_signoff",
     ]
     label_columns = {
         "name": "事業場名", "address": "所在地", "phone": "電話番号",
         "certification_number": "認証番号", "designation_number": "指定番号",
         "district_code": "運輸支局コード", "airas_registered": "AIRAS登録",
         "ainas_status": "AINAS", "records_enabled": "記録簿メニュー",
+        "two_step_signoff": "二段階の確認(管理責任者の承認の後に送信)",
     }
     search_columns = ["name", "designation_number", "certification_number"]
     formatters_columns = {"ainas_status": lambda v: AINAS_STATUS_LABELS.get(v, v)}
