@@ -127,6 +127,15 @@ class Inspector(SiteOwnedMixin, SiteStaffMixin, Model):
 class ChiefMechanic(SiteOwnedMixin, SiteStaffMixin, Model):
     __label__ = "整備主任者"
     __tablename__ = "chief_mechanic"
+    __audit_exclude__ = ("pin_hash",)
+
+    # The signature is the person's own (services/records.py): their login, or their PIN at
+    # the tablet, set by themself and kept hashed; wrong PINs in a row lock it.
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
+    pin_hash = Column(String(256))
+    pin_failures = Column(Integer, nullable=False, default=0, server_default="0")
+
+    user = relationship("KeizokuUser")
 
 
     site = relationship("Site", back_populates="chief_mechanics")
