@@ -29,6 +29,7 @@ from app.services.certificates import (
     jibai,
     labels,
     sender,
+    signoff,
     used_vehicles,
 )
 from app.tenancy import current_tenant, get_owned_or_404, scope
@@ -253,7 +254,7 @@ class CertificateWizardView(BaseView):
             return redirect(url_for("CertificateWizardView.scan", pk=pk))
         can_certify = self.appbuilder.sm.has_access("can_certify", self.class_permission_name)
         return self._page("confirm", draft, items=items, errors=[], can_certify=can_certify,
-                          acknowledged=set())
+                          acknowledged=set(), two_step=signoff.site_requires(db.session, draft.site_id))
 
     @expose("/<int:pk>/certify", methods=["POST"])
     @has_access
@@ -262,6 +263,7 @@ class CertificateWizardView(BaseView):
         moment = now()
         acknowledged = set(request.form.getlist("confirmed"))
         try:
+            signoff.check_confirmer(db.session, draft, g.user, request.form.get("password"))
             certificate = confirmation.confirm(db.session, draft, g.user.id, acknowledged, moment)
             db.session.commit()
         except common.CertificateInputError as exc:
@@ -273,8 +275,12 @@ class CertificateWizardView(BaseView):
                 flash(" ".join(missing.messages), "danger")
                 return redirect(url_for("CertificateWizardView.scan", pk=pk))
             return self._page("confirm", draft, items=items, errors=exc.messages, can_certify=True,
-                              acknowledged=acknowledged), 422
+                              acknowledged=acknowledged,
+                              two_step=signoff.site_requires(db.session, draft.site_id)), 422
         certificate_id = certificate.id
+        if certificate.approval_status == "pending":
+            flash("保適証を確定しました。事業場管理責任者の承認の後に送信します。", "success")
+            return redirect(url_for("CertificateView.show", pk=certificate_id))
         sender.send_now(db.session, certificate_id, common.clients_from_config(), moment)
         flash("保適証を確定しました。送信の状況はこの画面で確認できます。", "success")
         return redirect(url_for("CertificateView.show", pk=certificate_id))

@@ -25,6 +25,7 @@ from app.services.certificates import delegation, used_vehicles
 from app.services.certificates.drafts import assess, matched_vehicle
 from app.services.certificates.events import record_event
 from app.services.certificates.labels import APPLICATION_AGENTS, VEHICLE_KIND_LABELS
+from app.services.certificates.signoff import hold_for_approval
 from app.timeutil import JST
 
 audit.ACTION_LABELS.update({"certificate_correct": "保適証の訂正"})
@@ -221,11 +222,13 @@ def confirm(session, draft, user_id, acknowledged, now):
         audit.record(session, "certificate_correct", entity=certificate,
                      detail=f"{certificate.chassis_number} {certificate.application_type} "
                             f"{certificate.idempotency_key}")
+        hold_for_approval(session, certificate, now)
         return certificate
     record_event(session, certificate, now, "keizoku", "confirm", None, "queued",
                  message="保適証を確定しました。送信待ちです。")
     audit.record(session, "certificate_confirm", entity=certificate,
                  detail=f"{certificate.chassis_number} {certificate.application_type}")
+    hold_for_approval(session, certificate, now)
     return certificate
 
 

@@ -29,6 +29,7 @@ from app.services.certificates.common import (
 )
 from app.services.certificates.events import record_event
 from app.services.certificates.followup import apply_airas_result, apply_ainas_result, correction_pending
+from app.services.certificates.signoff import sendable
 from app.timeutil import JST
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def claim(session, certificate_id, now, *, statuses=ACTIVE_STATUSES, due_only=Tr
     lease = dt.timedelta(seconds=float(setting("CERTIFICATE_LEASE_SECONDS", 120)))
     due = (Certificate.next_attempt_at <= moment,) if due_only else ()
     result = session.execute(update(Certificate).where(
-        Certificate.id == certificate_id, *due, Certificate.status.in_(statuses),
+        Certificate.id == certificate_id, *due, Certificate.status.in_(statuses), sendable(),
         Certificate.site_id.in_(sites_in_service()),
         or_(Certificate.lease_until.is_(None), Certificate.lease_until < moment),
     ).values(lease_until=moment + lease, lease_token=token).execution_options(synchronize_session=False))
@@ -247,7 +248,7 @@ def process_certificate(session, certificate_id, clients, now):
 def due_certificate_ids(session, now, limit=100):
     moment = utc_naive(now)
     ids = session.scalars(select(Certificate.id).where(
-        Certificate.status.in_(ACTIVE_STATUSES), Certificate.next_attempt_at <= moment,
+        Certificate.status.in_(ACTIVE_STATUSES), Certificate.next_attempt_at <= moment, sendable(),
         Certificate.site_id.in_(sites_in_service()),  # a deactivated site or business waits
         or_(Certificate.lease_until.is_(None), Certificate.lease_until < moment),
     ).order_by(Certificate.next_attempt_at, Certificate.id).limit(limit)).all()
