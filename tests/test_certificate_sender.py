@@ -64,6 +64,41 @@ def test_airas_maintenance_waits_for_the_opening(app, ctx, db_session):
         assert _billed(db_session, certificate_id) == 1
 
 
+def test_an_answer_lost_after_airas_stored_it_leaves_one_record(app, ctx, db_session):
+    """AIRAS stores the certificate and the answer is lost (the sandbox closes the connection
+    after storing, twice): every retry carries the same idempotency key, so the far end holds
+    exactly one record, the one the certificate is linked to. The sandbox would store a second
+    record for a new key (duplicate 車台番号 allowed here), so a fresh key fails this test."""
+    ids, tenant = ctx
+    with sandbox_config(app, drop_rate=1.0, fault_systems=["airas"], reject_duplicate_chassis=False) as server:
+        def far_end():
+            return requests.get(f"{server.base_url}/_control/records/airas", timeout=10).json()
+
+        certificate_id = _confirmed(db_session, ids, tenant, "LST10-0000001")
+        clients = common.clients_from_config()
+        sender.send_now(db_session, certificate_id, clients, NOW)
+        moment = NOW
+        for _lost_again in range(2):
+            db_session.expire_all()
+            certificate = db_session.get(Certificate, certificate_id)
+            assert certificate.status == "queued" and certificate.reason_code == "CONNECTION"
+            assert certificate.airas_id is None and len(far_end()) == 1  # stored, answer lost
+            moment = common.as_jst(certificate.next_attempt_at)
+            if _lost_again:
+                requests.post(f"{server.base_url}/_control/faults", json={"drop_rate": 0.0}, timeout=5)
+            assert sender.send_due(db_session, moment, clients) == 1
+        db_session.expire_all()
+        certificate = db_session.get(Certificate, certificate_id)
+        assert certificate.status == "linked" and certificate.attempts == 0
+        records = far_end()
+        assert len(records) == 1
+        assert records[0]["airas_id"] == certificate.airas_id
+        assert records[0]["idempotency_key"] == certificate.idempotency_key
+        stats = requests.get(f"{server.base_url}/_control/stats", timeout=10).json()
+        assert stats["airas"]["fault_drop"] == 2 and stats["airas"]["duplicates_refused"] == 2
+        assert _billed(db_session, certificate_id) == 1
+
+
 def test_a_refusal_is_shown_with_reason_and_next_step(app, ctx, db_session):
     ids, tenant = ctx
     with sandbox_config(app) as server:

@@ -28,6 +28,7 @@ from app import audit
 from app.domain.business_days import debit_date_for_month
 from app.domain.invoice_tax import invoice_totals
 from app.domain.prices import BILLABLE_KINDS, PriceTable, unit_price
+from app.services import fees
 from app.models.billing import BillableEvent
 from app.models.invoice import BillingMonth, DebitFile, Invoice, InvoiceLine
 from app.models.tenancy import Business, Site
@@ -129,7 +130,7 @@ def month_counts(session, year, month, *, price_table: PriceTable | None = None,
     come back joined to their site and business, which the invoices need.
     """
     start, end = month_bounds_utc(year, month)
-    periods = _price_periods(year, month, price_table)
+    periods = _price_periods(year, month, price_table or fees.price_table(session))
     if len(periods) == 1:
         period = literal(0)
     else:
@@ -301,7 +302,7 @@ def close_month(session, year, month, *, now=None, price_table: PriceTable | Non
     """Close ``year``-``month`` into invoices per billing unit; idempotent, atomic.
 
     A month already closed is left untouched. A month that has not ended yet (Japan time)
-    cannot be closed. ``price_table`` replaces data/prices.json (tests, simulations).
+    cannot be closed. ``price_table`` replaces the association's prices (tests, simulations).
     """
     label = month_label(year, month)
     now = now or jst_now()

@@ -28,8 +28,9 @@ def _yen(value):
     return f"{value:,}"
 
 
-def _download(content, filename, mimetype):
-    return Response(content, mimetype=mimetype,
+def _download(content, filename, content_type):
+    # content_type as given: ``mimetype=`` would add a second charset to "text/csv; charset=...".
+    return Response(content, content_type=content_type,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
