@@ -30,7 +30,7 @@ from app.models.invoice import Invoice
 from app.models.tenancy import Business, Inspector, Site
 from app.reports import form_layouts, hybrid
 from app.reports.notice import render_registration_notice
-from app.services import accounts, billing, record_samples, records, support
+from app.services import accounts, billing, fees, record_samples, records, support
 from app.timeutil import JST
 
 __all__ = ["INSPECTOR_NAMES", "write_samples"]
@@ -180,6 +180,7 @@ def write_samples(out: Path) -> dict:
 
 
 def _write_database_documents(session, out: Path, files: dict) -> None:
+    fees.seed_shipped_data(session)  # the prices and fees a fresh database starts with
     business, site, inspectors = _business(session)
     registered, kei, oss = _certificates(session, site, inspectors)
     for suffix, certificate in (("registered", registered), ("kei", kei)):
