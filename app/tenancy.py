@@ -12,7 +12,10 @@ A model declares how it is owned with ``__tenant_scope__``:
   "business_self"  the Business row itself
   "site_self"      the Site row itself
   "site"           a row with business_id and site_id (inspector, certificate, record, ...)
-  "business"       a row with business_id only (invoice, ...)
+  "business"       a row with business_id only
+  "business_site"  a row with business_id and an optional site_id: without a site it is the
+                   whole business's, with one only that site's (an invoice of a site billed
+                   separately)
   "user"           a login user: users who share at least one of the tenant's sites
 """
 from dataclasses import dataclass
@@ -98,6 +101,9 @@ def tenant_criteria(model, tenant: Tenant):
         return (model.business_id == tenant.business_id) & model.site_id.in_(site_ids)
     if scope_kind == "business":
         return model.business_id == tenant.business_id
+    if scope_kind == "business_site":
+        return (model.business_id == tenant.business_id) & (
+            model.site_id.is_(None) | model.site_id.in_(site_ids))
     if scope_kind == "user":
         from app.security.models import user_site
 

@@ -33,7 +33,7 @@ from app.models.billing import BillableEvent
 from app.models.invoice import BillingMonth, DebitFile, Invoice, InvoiceLine
 from app.models.tenancy import Business, Site
 from app.reports import zengin
-from app.reports.billing_csv import render_invoice_csv
+from app.reports.billing_csv import InvoiceSummary, render_invoice_csv
 from app.reports.invoice_pdf import InvoiceDetailLine, InvoiceDocument, render_invoice_pdf
 from app.settings import DEBIT_SETTINGS, settings_problems
 from app.timeutil import JST, now as jst_now
@@ -578,7 +578,11 @@ def invoice_csv(invoice, encoding="utf-8-sig") -> bytes:
         "tax_included": line.tax_included,
         "tax_rate": Decimal(line.tax_rate),
     } for line in invoice.lines]
-    return render_invoice_csv(rows, encoding)
+    summary = InvoiceSummary(
+        invoice_number=invoice.number, billing_month=invoice.billing_month.year_month,
+        business_name=invoice.business.name, issuer_name=current_app.config["ASSOCIATION_NAME"],
+        registration_number=registration_number(), rate_totals=invoice.rate_totals, total_yen=invoice.total_yen)
+    return render_invoice_csv(rows, encoding, summary)
 
 
 def invoice_file_name(invoice, extension) -> str:

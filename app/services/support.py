@@ -56,20 +56,29 @@ def load_faq_seed(path: Path = FAQ_SEED_PATH) -> dict:
         return json.load(handle)
 
 
+def _fill_names(text: str, names: dict[str, str]) -> str:
+    for placeholder, value in names.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
 def seed_faq(session, path: Path = FAQ_SEED_PATH) -> tuple[int, int]:
     """Add the guide's entries that are missing (by slug); returns (added, already there).
 
     Entries already present are left as they are: the association may have edited them.
-    ``{service_name}`` in the seed becomes the SERVICE_NAME setting.
+    ``{service_name}`` in the seed becomes the SERVICE_NAME setting and ``{association_name}``
+    the ASSOCIATION_NAME setting (the seed states no usage figures: the service it was written
+    for had its own, which would be false for this association).
     """
     seed = load_faq_seed(path)
     present = set(session.scalars(select(FaqEntry.slug).where(FaqEntry.slug.isnot(None))))
-    service_name = current_app.config["SERVICE_NAME"]
+    names = {"{service_name}": current_app.config["SERVICE_NAME"],
+             "{association_name}": current_app.config["ASSOCIATION_NAME"] or "協会"}
     added = 0
     for entry in seed["entries"]:
         if entry["slug"] in present:
             continue
-        title, body = (entry[key].replace("{service_name}", service_name) for key in ("title", "body"))
+        title, body = (_fill_names(entry[key], names) for key in ("title", "body"))
         session.add(FaqEntry(slug=entry["slug"], category=entry["category"], title=title,
                              body=body, sort_order=entry["order"], published=True))
         added += 1
@@ -592,6 +601,9 @@ def application_pdf_context(data: dict | None = None, reference: str = "") -> di
         "association_name": cfg.get("ASSOCIATION_NAME", ""),
         "association_contact": cfg.get("ASSOCIATION_CONTACT", ""),
         "association_postal_address": cfg.get("ASSOCIATION_POSTAL_ADDRESS", ""),
+        # The 預金口座振替依頼書 page names the 収納企業 as the bank knows it.
+        "consignor_code": cfg.get("DEBIT_CONSIGNOR_CODE") or "",
+        "service_name": cfg.get("SERVICE_NAME", "Keizoku"),
     }
 
 

@@ -86,6 +86,7 @@ SITE_LABELS = {
     "district_code": "運輸支局コード", "airas_registered": "AIRAS登録済",
     "ainas_status": "AINAS", "billed_separately": "事業場ごとに請求",
     "records_enabled": "記録簿メニュー", "active": "有効",
+    "two_step_signoff": "二段階の確認(管理責任者の承認の後に送信)",
 }
 
 
@@ -110,7 +111,7 @@ class SiteAdminView(KeizokuModelView):
     add_columns = edit_columns = [
         "business", "name", "postal_code", "address", "phone", "certification_number",
         "designation_number", "district_code", "airas_registered", "ainas_status",
-        "billed_separately", "records_enabled", "active",
+        "billed_separately", "records_enabled", "active", "two_step_signoff",
     ]
     show_columns = add_columns
     search_columns = ["business", "name", "designation_number", "certification_number"]

@@ -34,7 +34,7 @@ from app.security.models import ASSOCIATION_ROLES, KeizokuUser
 from app.services import inquiry_threads, support
 from app.tenancy import current_tenant
 from app.timeutil import JST
-from app.views.base import KeizokuModelView
+from app.views.base import JapanTimeInterface, KeizokuModelView
 from app.views.tenant_view import TenantModelView
 
 READ = ("can_list", "can_show")
@@ -92,7 +92,7 @@ def shown_until_after_from(form, field):
 
 
 class NoticeAdminView(KeizokuModelView):
-    datamodel = SQLAInterface(Notice)
+    datamodel = JapanTimeInterface(Notice)
     route_base = "/support/notices"
     list_title = show_title = "お知らせ"
     add_title = "お知らせの登録"
@@ -187,7 +187,7 @@ def inquiry_choice_fields(with_defaults):
 class InquiryAdminView(KeizokuModelView):
     """The inquiry log of every business and site, searchable by business, site and topic."""
 
-    datamodel = SQLAInterface(Inquiry)
+    datamodel = JapanTimeInterface(Inquiry)
     route_base = "/support/inquiries"
     list_title = show_title = "問い合わせ記録"
     add_title = "問い合わせの記録"
@@ -365,7 +365,7 @@ def application_table(data):
 
 
 class ApplicationSubmissionAdminView(KeizokuModelView):
-    datamodel = SQLAInterface(ApplicationFormSubmission)
+    datamodel = JapanTimeInterface(ApplicationFormSubmission)
     route_base = "/support/applications"
     list_title = show_title = "オンライン申込データ"
     edit_title = "オンライン申込データの状態"
