@@ -437,11 +437,13 @@ class CertificateView(BaseView):
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f"inline; filename=certificate-{certificate.id}-{kind}.pdf"})
 
-    @expose("/<int:pk>/print/calibration/<kind>")
+    @expose("/<int:pk>/print/calibration.pdf")
     @has_access
-    def print_calibration(self, pk, kind):
-        """The calibration page of this certificate's form, with its site's printer offset."""
+    def print_calibration(self, pk):
+        """The calibration page of this certificate's form (?document=ocr or weight-tax), with its
+        site's printer offset."""
         certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
+        kind = request.args.get("document", "ocr")
         if kind not in ("ocr", "weight-tax"):
             abort(404)
         offset = db.session.scalar(select(PrinterOffset).where(PrinterOffset.site_id == certificate.site_id))
