@@ -294,3 +294,17 @@ def test_certificate_pages_are_japanese(app, tenants, browser, site):
         response = browser.get(url)
         assert response.status_code == 200, url
         assert english_words(response.get_data(as_text=True), DATA_VALUES) == [], url
+
+
+def test_certifying_a_draft_with_steps_left_sends_back_to_the_start(app, tenants, dbq, browser, site):
+    """A certify POST on a draft whose steps are not done (a stale tab, a replayed form) answers
+    with the Japanese reason and the first step, never a 500; nothing is certified."""
+    browser.login("a-inspector")
+    draft = _start(browser, site)
+    before = _count(dbq, Certificate, Certificate.site_id == site)
+    response = browser.post(f"/certificates/wizard/{draft}/certify", {})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/certificates/wizard/{draft}/scan")
+    page = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "入力が済んでいない手順があります。最初の手順から順に進めてください。" in page
+    assert _count(dbq, Certificate, Certificate.site_id == site) == before

@@ -17,8 +17,8 @@ from app.domain.wareki import format_wareki
 from app.extensions import db
 from app.models.certificate import Certificate, CertificateDraft, CertificateEvent, PrinterOffset
 from app.models.tenancy import Site
-from app.reports import hybrid
-from app.services import scheduler_status
+from app.reports import csv_export, hybrid
+from app.services import hybrid_forms, scheduler_status
 from app.services.certificates import (
     common,
     confirmation,
@@ -26,8 +26,10 @@ from app.services.certificates import (
     delegation,
     drafts,
     followup,
+    jibai,
     labels,
     sender,
+    signoff,
     used_vehicles,
 )
 from app.tenancy import current_tenant, get_owned_or_404, scope
@@ -109,6 +111,7 @@ class CertificateWizardView(BaseView):
             except common.CertificateInputError as exc:
                 db.session.rollback()
                 errors = exc.messages
+                context = {**context, **getattr(exc, "context", {})}  # e.g. the e-JIBAI answers
                 draft = _owned_draft(pk)
         extra = {k: (v(draft) if callable(v) else v) for k, v in context.items()}
         return self._page(template, draft, errors=errors, form=request.form, **extra)
@@ -219,8 +222,9 @@ class CertificateWizardView(BaseView):
     @expose("/<int:pk>/insurance", methods=["GET", "POST"])
     @has_access
     def insurance(self, pk):
-        return self._step(pk, "insurance", lambda d: drafts.save_insurance(db.session, d, request.form),
-                          "checks")
+        return self._step(pk, "insurance", lambda d: drafts.save_insurance(
+            db.session, d, request.form, jibai_client=jibai.client_from_config()), "checks",
+            insurers=jibai.insurer_choices())
 
     @expose("/<int:pk>/checks", methods=["GET", "POST"])
     @has_access
@@ -250,7 +254,7 @@ class CertificateWizardView(BaseView):
             return redirect(url_for("CertificateWizardView.scan", pk=pk))
         can_certify = self.appbuilder.sm.has_access("can_certify", self.class_permission_name)
         return self._page("confirm", draft, items=items, errors=[], can_certify=can_certify,
-                          acknowledged=set())
+                          acknowledged=set(), two_step=signoff.site_requires(db.session, draft.site_id))
 
     @expose("/<int:pk>/certify", methods=["POST"])
     @has_access
@@ -259,15 +263,24 @@ class CertificateWizardView(BaseView):
         moment = now()
         acknowledged = set(request.form.getlist("confirmed"))
         try:
+            signoff.check_confirmer(db.session, draft, g.user, request.form.get("password"))
             certificate = confirmation.confirm(db.session, draft, g.user.id, acknowledged, moment)
             db.session.commit()
         except common.CertificateInputError as exc:
             db.session.rollback()
             draft = _owned_draft(pk)
-            items = confirmation.preflight(db.session, draft, today())
+            try:
+                items = confirmation.preflight(db.session, draft, today())
+            except common.CertificateInputError as missing:  # a step is not done yet
+                flash(" ".join(missing.messages), "danger")
+                return redirect(url_for("CertificateWizardView.scan", pk=pk))
             return self._page("confirm", draft, items=items, errors=exc.messages, can_certify=True,
-                              acknowledged=acknowledged), 422
+                              acknowledged=acknowledged,
+                              two_step=signoff.site_requires(db.session, draft.site_id)), 422
         certificate_id = certificate.id
+        if certificate.approval_status == "pending":
+            flash("保適証を確定しました。事業場管理責任者の承認の後に送信します。", "success")
+            return redirect(url_for("CertificateView.show", pk=certificate_id))
         sender.send_now(db.session, certificate_id, common.clients_from_config(), moment)
         flash("保適証を確定しました。送信の状況はこの画面で確認できます。", "success")
         return redirect(url_for("CertificateView.show", pk=certificate_id))
@@ -330,6 +343,7 @@ def register_rows(session, query, first_day):
 class CertificateView(BaseView):
     route_base = "/certificates"
     default_view = "list"
+    method_permission_name = {"print_calibration": "print_pdf"}
     tenant_model = Certificate
 
     @expose("/list/")
@@ -414,16 +428,26 @@ class CertificateView(BaseView):
     def print_pdf(self, pk, kind):
         certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
         offset = db.session.scalar(select(PrinterOffset).where(PrinterOffset.site_id == certificate.site_id))
-        renderers = {"ocr": hybrid.ocr_sheet_pdf, "tax": hybrid.weight_tax_slip_pdf,
-                     "confirmation": hybrid.confirmation_pdf}
-        if kind not in renderers:
+        if kind not in ("ocr", "tax", "confirmation"):
             abort(404)
         if kind != "confirmation" and certificate.application_type != "hybrid":
             abort(Response("OCRシートと重量税納付書はハイブリッド申請の保適証だけ印刷できます。", 404,
                            mimetype="text/plain"))
-        pdf = renderers[kind](certificate, certificate.site, offset)
+        pdf = hybrid_forms.certificate_pdf(db.session, certificate, kind, offset)
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f"inline; filename=certificate-{certificate.id}-{kind}.pdf"})
+
+    @expose("/<int:pk>/print/calibration/<kind>")
+    @has_access
+    def print_calibration(self, pk, kind):
+        """The calibration page of this certificate's form, with its site's printer offset."""
+        certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
+        if kind not in ("ocr", "weight-tax"):
+            abort(404)
+        offset = db.session.scalar(select(PrinterOffset).where(PrinterOffset.site_id == certificate.site_id))
+        pdf = hybrid_forms.calibration_pdf(hybrid.form_id(kind, certificate.vehicle_kind), certificate.site, offset)
+        return Response(pdf, mimetype="application/pdf", headers={
+            "Content-Disposition": f"inline; filename=calibration-{certificate.site_id}-{kind}.pdf"})
 
     @expose("/register/")
     @has_access
@@ -447,7 +471,7 @@ class CertificateView(BaseView):
         first_day = _month_arg()
         rows = register_rows(db.session, self._register_query(tenant, _site_arg(tenant)), first_day)
         body = hybrid.register_csv(rows)
-        return Response(body, mimetype="text/csv", headers={
+        return Response(body, content_type=csv_export.content_type("utf-8-sig"), headers={
             "Content-Disposition": f"attachment; filename=register-{first_day:%Y-%m}.csv"})
 
     @expose("/register.pdf")

@@ -13,6 +13,7 @@ from app import audit
 from app.domain.wareki import format_wareki
 from app.models.certificate import Certificate, CertificateDraft, OssRequest, Vehicle
 from app.models.tenancy import Inspector, Site
+from app.services.certificates import prechecks
 from app.services.certificates.common import (
     ACTIVE_STATUSES,
     OSS_FINAL,
@@ -24,6 +25,7 @@ from app.services.certificates import delegation, used_vehicles
 from app.services.certificates.drafts import assess, matched_vehicle
 from app.services.certificates.events import record_event
 from app.services.certificates.labels import APPLICATION_AGENTS, VEHICLE_KIND_LABELS
+from app.services.certificates.signoff import hold_for_approval
 from app.timeutil import JST
 
 audit.ACTION_LABELS.update({"certificate_correct": "保適証の訂正"})
@@ -159,6 +161,7 @@ def confirm(session, draft, user_id, acknowledged, now):
     if live is not None:
         problems.append("この車台番号の保適証はすでに有効なものがあります。保適証の一覧で確認してください"
                         "(作り直す場合はAIRASで古い保適証を削除してからにします)。")
+    problems += prechecks.confirmation_problems(data)  # OBD検査 (services/certificates/obd.py)
     if problems:
         raise CertificateInputError(problems)
 
@@ -206,6 +209,7 @@ def confirm(session, draft, user_id, acknowledged, now):
                                certificate_id=certificate.id, status="queued",
                                payload=oss_payload(draft, site), idempotency_key=str(uuid.uuid4()),
                                attempts=0, next_attempt_at=utc_naive(now)))
+    prechecks.after_confirm(session, draft, certificate, now)  # OBD result, 放置違反金, 自賠責 hour
     # Two devices confirming the same draft: only the first one's update matches.
     claimed = session.execute(update(CertificateDraft).where(
         CertificateDraft.id == draft.id, CertificateDraft.certificate_id.is_(None)).values(
@@ -218,11 +222,13 @@ def confirm(session, draft, user_id, acknowledged, now):
         audit.record(session, "certificate_correct", entity=certificate,
                      detail=f"{certificate.chassis_number} {certificate.application_type} "
                             f"{certificate.idempotency_key}")
+        hold_for_approval(session, certificate, now)
         return certificate
     record_event(session, certificate, now, "keizoku", "confirm", None, "queued",
                  message="保適証を確定しました。送信待ちです。")
     audit.record(session, "certificate_confirm", entity=certificate,
                  detail=f"{certificate.chassis_number} {certificate.application_type}")
+    hold_for_approval(session, certificate, now)
     return certificate
 
 

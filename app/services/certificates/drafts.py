@@ -12,10 +12,10 @@ import re
 import unicodedata
 
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from app import audit
 from app.domain import business_days
-from app.domain.fees import inspection_fees
 from app.domain.renewal import INSURANCE_SHORT_FOR_ALL_DATES, assess_renewal
 from app.domain.wareki import format_wareki, parse_wareki, parse_wareki_month
 from app.domain.weight_tax import BODIES
@@ -23,8 +23,10 @@ from app.domain.weight_tax import weight_tax as local_weight_tax
 from app.integrations import OutsideSystemError
 from app.models.certificate import Certificate, CertificateDraft, Vehicle
 from app.models.tenancy import Inspector, Site
-from app.services.certificates import delegation, used_vehicles
+from app.domain.jibai import insurer_name
+from app.services.certificates import delegation, jibai, obd, used_vehicles
 from app.services.certificates.common import CertificateInputError, stored_date
+from app.services.fees import fees_for
 from app.services.certificates.labels import (
     APPLICATION_AGENTS,
     APPLICATION_TYPE_LABELS,
@@ -327,7 +329,7 @@ def _from_cert_file(data, scanned_chassis):
 
 def _cert_file_extras(result):
     fields = result.fields
-    extra = {key: fields.get(key) for key in ("expiry_date", "odometer_km") if fields.get(key)}
+    extra = {key: fields.get(key) for key in ("expiry_date", "odometer_km", "obd_target") if fields.get(key)}
     name = fields.get("user_name") or fields.get("owner_name")
     address = fields.get("user_address") or fields.get("owner_address")
     if name:
@@ -413,6 +415,7 @@ def save_inspection(session, draft, form, today):
     vehicle_weight = c.take(parse_int_input, form.get("vehicle_weight_kg"), "車両重量(kg)", required=False, minimum=1)
     gross_weight = c.take(parse_int_input, form.get("gross_weight_kg"), "車両総重量(kg)", required=False, minimum=1)
     application_type = c.take(_choice, form.get("application_type"), APPLICATION_TYPE_LABELS, "申請方法")
+    obd_values = c.take(obd.parse_inspection, form, inspection_date, vehicle, parse_date_input) or {}
     agent = form.get("application_agent") or ""
     consent = form.get("consent") in ("y", "on", "1", "true", True)
     site = session.get(Site, draft.site_id)
@@ -435,7 +438,7 @@ def save_inspection(session, draft, form, today):
         "inspector_id": inspector_id, "odometer_km": odometer, "validity_years": years, "use": use,
         "body": body, "eco": eco, "vehicle_weight_kg": vehicle_weight, "gross_weight_kg": gross_weight,
         "application_type": application_type, "application_agent": agent if application_type == "oss" else "",
-        "consent": consent, **recording,
+        "consent": consent, **recording, **obd_values,
     }
     _save(draft, "inspection", values, "insurance")
     return values
@@ -451,8 +454,11 @@ def _policy(form, index, label):
     c.check(bool(number), f"{label}の証明書番号を入力してください。")
     c.check(not number or re.fullmatch(r"[0-9A-Z]{4,20}", number) is not None,
             f"{label}の証明書番号は英数字で入力してください(ハイフンとスペースは自動で取り除きます)。")
-    insurer = _text(form, prefix + "insurer_name")
-    c.check(bool(insurer), f"{label}の保険会社名を入力してください。")
+    typed_insurer = _text(form, prefix + "insurer_name")
+    insurer = insurer_name(typed_insurer)  # the 略称表 name AIRAS takes (shop-workflow.md §3)
+    c.check(bool(typed_insurer), f"{label}の保険会社を選んでください。")
+    c.check(not typed_insurer or insurer is not None,
+            f"{label}の保険会社「{typed_insurer}」は保険会社名略称表にありません。一覧から選んでください。")
     start = c.take(parse_date_input, form.get(prefix + "start_date"), f"{label}の保険期間の始期")
     end = c.take(parse_date_input, form.get(prefix + "end_date"), f"{label}の保険期間の終期")
     if start and end:
@@ -462,7 +468,9 @@ def _policy(form, index, label):
             "end_date": end.isoformat(), "electronic": form.get(prefix + "electronic") in ("y", "on", "1")}
 
 
-def save_insurance(session, draft, form):
+def save_insurance(session, draft, form, jibai_client=None):
+    """The 自賠責 step. With ``jibai_client`` each policy is checked for electronic data first
+    (services/certificates/jibai.py); a choice to switch an OSS draft to hybrid is saved with it."""
     inspection = (draft.data or {}).get("inspection")
     if not inspection:
         raise CertificateInputError("先に検査の内容を入力してください。")
@@ -471,6 +479,13 @@ def save_insurance(session, draft, form):
     if any(_text(form, f"policy2_{name}") for name in ("certificate_number", "insurer_name", "start_date")):
         policies.append(c.take(_policy, form, 2, "自賠責(2枚目)"))
     c.raise_if_any()
+    if jibai_client is not None:
+        application_type, _checks = jibai.apply_checks(
+            jibai_client, policies, ["自賠責(1枚目)", "自賠責(2枚目)"], draft.data["vehicle"]["chassis_number"],
+            inspection["application_type"], form.get("switch_to_hybrid") == "1")
+        if application_type != inspection["application_type"]:
+            inspection = {**inspection, "application_type": application_type, "application_agent": ""}
+            _save(draft, "inspection", inspection, "insurance")
     policies.sort(key=lambda p: p["start_date"])
     if len(policies) == 2:
         c.check(policies[1]["start_date"] <= policies[0]["end_date"],
@@ -589,8 +604,9 @@ def weight_tax_comparison(draft, inquiry_client, on_date):
 
 def fee_for(draft):
     inspection, vehicle = draft.data["inspection"], draft.data["vehicle"]
-    fees = inspection_fees(vehicle_kind=vehicle["vehicle_kind"], application_type=inspection["application_type"],
-                           on_date=stored_date(inspection["application_date"]))
+    fees = fees_for(object_session(draft), vehicle_kind=vehicle["vehicle_kind"],
+                    application_type=inspection["application_type"],
+                    on_date=stored_date(inspection["application_date"]))
     return {"amount_yen": fees.total_yen, "note": fees.note}
 
 
