@@ -72,7 +72,7 @@ def test_used_new_from_a_registration_notice_until_linked(app, tenants, page, si
     assert page.url.endswith("/insurance"), page.inner_text("#wizard-errors")
 
     _type(page, "#f-policy1_certificate_number", "N1234567")
-    _type(page, "#f-policy1_insurer_name", "試験損保")
+    page.select_option("#f-policy1_insurer_name", "東京海上日動")
     _type(page, "#f-policy1_start_date", "R8.11.26")  # from the 検査年月日
     _type(page, "#f-policy1_end_date", "令和10年11月26日")
     with page.expect_navigation():

@@ -144,7 +144,7 @@ def test_wizard_with_a_wedge_reader_until_linked(app, tenants, page, site, sandb
     assert checks.count("24,600円") >= 2 and page.locator("#tax-differs").count() == 0
     assert page.input_value("#f-weight_tax_yen") == "24600"
     # No fee is set for this date yet: the page says so and the shop types the notified fee.
-    assert "金額を確認してください" in checks and page.input_value("#f-inspection_fee_yen") == ""
+    assert "確定した金額が登録されていません" in checks and page.input_value("#f-inspection_fee_yen") == ""
     _type(page, "#f-inspection_fee_yen", "1600")
     screenshot(page, "15-wizard-checks")
     with page.expect_navigation():
