@@ -138,3 +138,19 @@ def test_the_inspection_page_shows_the_mark_from_the_file(app, ctx, db_session):
     vehicle = drafts.save_scan(db_session, draft, "", TODAY, json.dumps(case, ensure_ascii=False).encode())
     assert vehicle["obd_target"] is True
     db_session.rollback()
+
+
+def test_the_retention_job_runs_the_purge(app, ctx, db_session):
+    from scheduler.jobs.obd import JOBS, run_obd_retention
+
+    (job,) = JOBS
+    assert (job["id"], job["trigger"], job["hour"], job["minute"]) == ("obd_results_retention", "cron", 0, 40)
+    ids, tenant = ctx
+    draft = draft_until_checks(db_session, ids, tenant, "OBD10-0000008", inspection=SPECIAL, with_jibai=False)
+    certificate = confirm(db_session, draft, ids)
+    row = obd.result_for_certificate(db_session, certificate.id)
+    row.completion_inspection_date = dt.date(2020, 1, 6)  # long past the 2 years
+    db_session.commit()
+    assert run_obd_retention(app) >= 1
+    db_session.expire_all()
+    assert obd.result_for_certificate(db_session, certificate.id) is None
