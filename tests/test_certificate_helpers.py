@@ -77,3 +77,24 @@ def sandbox_config(app, **settings):
             else:
                 app.config[key] = value
         server.stop()
+
+
+def site_a_ready(tenants, session):
+    """Tenant A's ids and its Tenant, with its first site ready for AIRAS."""
+    from app.tenancy import Tenant
+
+    ids = tenants.ids["a"]
+    ready_site(session, ids["Site"])
+    session.commit()
+    return ids, Tenant(ids["Business"], frozenset(ids["sites"]))
+
+
+def confirmed_certificate(session, ids, tenant, chassis, now, **kwargs):
+    """The id of a certificate confirmed by tenant A's inspector from a filled draft."""
+    from app.services.certificates import confirmation
+
+    draft = filled_draft(session, tenant, ids["Site"], ids["users"]["inspector"], chassis, **kwargs)
+    certificate = confirmation.confirm(session, draft, ids["users"]["inspector"],
+                                       set(confirmation.PREFLIGHT_ITEMS), now)
+    session.commit()
+    return certificate.id

@@ -14,12 +14,12 @@ Unknown keys are ignored; absent keys count as "".
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.domain import json_limits
 from app.domain.messages import CodedError, DomainWarning
 from app.domain.wareki import parse_wareki
 
@@ -194,8 +194,8 @@ def _load(data: bytes | str | dict) -> dict:
         raise VehicleCertFileError("TOO_LARGE", "ファイルが大きすぎます（1MBまで）。車検証閲覧アプリで出力した"
                                    "車検証情報ファイル（JSON）を選んでください。")
     try:
-        loaded = json.loads(bytes(data).decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
+        loaded = json_limits.load(bytes(data), encoding="utf-8-sig")
+    except json_limits.JsonRefused:  # not JSON, nested too deep, a NUL: not the app's file
         raise VehicleCertFileError("NOT_JSON", "車検証情報ファイル（JSON）として読み込めませんでした。"
                                    "車検証閲覧アプリで出力したJSONファイルを選んでください。") from None
     if not isinstance(loaded, dict):

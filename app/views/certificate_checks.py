@@ -87,8 +87,10 @@ class ParkingFineView(BaseView):
         certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
         check = parking_fines.check_for(db.session, certificate.id)
         if check is None or check.possibility != "有":
-            return Response("同意書兼照会書は、放置違反金の照会結果が「有」の保適証だけ印刷できます。", 404,
-                            mimetype="text/plain")
+            # The certificate is the user's own: say why there is nothing to print (a 404
+            # would read as "not yours", which the tenancy layer alone answers).
+            flash("同意書兼照会書は、放置違反金の照会結果が「有」の保適証だけ印刷できます。", "warning")
+            return redirect(url_for("CertificateView.show", pk=certificate.id))
         pdf = consent_pdf(parking_fines.consent_values(certificate, check, certificate.site, today()))
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f"inline; filename=parking-fine-consent-{certificate.id}.pdf"})

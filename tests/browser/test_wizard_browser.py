@@ -107,7 +107,7 @@ def test_wizard_with_a_wedge_reader_until_linked(app, tenants, page, site, sandb
         page.click("text=この内容で次へ")
     assert page.url.endswith("/inspection"), page.inner_text("#wizard-errors")
 
-    assert page.input_value("#f-inspection_date") == "2026-11-26"
+    assert page.input_value("#f-inspection_date") == "令和8年11月26日"  # 和暦 where people read dates
     page.select_option("#f-inspector_id", str(tenants.ids["a"]["Inspector"]))
     _type(page, "#f-odometer_km", "45678")
     page.select_option("#f-validity_years", "2")
