@@ -187,4 +187,4 @@ def test_the_hold_and_its_reason_are_on_the_certificate_page(app, http_site, ser
     browser.login("a-clerk")
     page = browser.get(f"/certificates/{certificate_id}").get_data(as_text=True)
     assert "送信待ち" in page and "電子情報がAIRASに届くのを待っています(10:55以降に自動で送信します)" in page
-    assert "2026-11-26 10:55(自動)" in page
+    assert "令和8年11月26日 10:55(自動)" in page

@@ -86,6 +86,10 @@ def test_a_target_from_the_cert_file_is_a_target_without_a_tick(app, ctx, db_ses
 
 
 def test_a_special_number_is_stored_printed_on_the_record_and_kept_two_years(app, ctx, db_session):
+    from app.services.certificates import common, sender
+    from tests.prechecks_helpers import NOW
+    from tests.test_certificate_helpers import sandbox_config
+
     ids, tenant = ctx
     draft = draft_until_checks(db_session, ids, tenant, "OBD10-0000005", inspection=SPECIAL, with_jibai=False)
     certificate = confirm(db_session, draft, ids)
@@ -96,7 +100,10 @@ def test_a_special_number_is_stored_printed_on_the_record_and_kept_two_years(app
     assert db_session.scalar(select(func.count()).select_from(AuditLog).where(
         AuditLog.entity_type == "ObdResult")) >= 1
 
-    record = records.create_record(db_session, tenant, kind="designated", form="beppyo6", interval_months="24",
+    with sandbox_config(app):  # a record is made from a linked certificate (one with its 交付番号)
+        sender.send_now(db_session, certificate.id, common.clients_from_config(), NOW)
+    db_session.expire_all()
+    record = records.create_record(db_session, tenant, site_id=ids["Site"], kind="designated", form="beppyo6", interval_months="24",
                                    certificate_id=certificate.id, car_name="トヨタ", customer_name="試験 花子",
                                    customer_address="東京都品川区1-2-3")
     records.update_details(db_session, tenant, record.id, {"work_summary": "点検のみ"})
