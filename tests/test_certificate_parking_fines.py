@@ -51,8 +51,8 @@ def test_a_query_fault_saves_nothing(app, ctx, db_session, server):
     user = db_session.get(KeizokuUser, ids["users"]["clerk"])
     with pytest.raises(CertificateInputError) as error:
         parking_fines.query_for_draft(db_session, draft, parking_fines.client_from_config(), user, NOW)
-    assert error.value.messages == ["放置違反金の照会で一時的な障害が起きています(HTTP 500)。自動で再送します。"
-                                    "(照会結果は何も保存していません。)"]
+    assert error.value.messages == ["放置違反金の照会ができませんでした。時間をおいてもう一度「登録番号で照会する」を押してください"
+                                    "(照会結果は何も保存していません)。"]
     assert "parking_fine" not in draft.data
     db_session.rollback()
 

@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models.certificate import Certificate, CertificateDraft
 from app.models.certificate_checks import PARKING_ANSWERS
 from app.reports.parking_fine_pdf import consent_pdf
-from app.services.certificates import common, jibai, obd, parking_fines, sender
+from app.services.certificates import common, jibai, obd, parking_fines, prechecks, sender
 from app.tenancy import current_tenant, get_owned_or_404
 from app.timeutil import now, today
 
@@ -105,3 +105,4 @@ def register(appbuilder):
     appbuilder.add_view_no_menu(ParkingFineQueryView)
     appbuilder.add_view_no_menu(ParkingFineView)
     current_app.jinja_env.globals["precheck_summary"] = precheck_summary
+    current_app.jinja_env.globals["precheck_blockers"] = prechecks.confirmation_problems
