@@ -125,7 +125,7 @@ def test_the_certificate_use_cases_are_split_by_concern():
     assert {m for m in graph if m.startswith(package + ".")} == {
         f"{package}.{m}" for m in ("common", "labels", "events", "drafts", "confirmation", "sender",
                                    "followup", "corrections",
-                                   "signoff")}
+                                   "signoff", "consents")}
 
 
 def _tree(tmp_path, files):

@@ -19,7 +19,17 @@ from app.models.certificate import Certificate, CertificateDraft, CertificateEve
 from app.models.tenancy import Site
 from app.reports import hybrid
 from app.services import scheduler_status
-from app.services.certificates import common, confirmation, corrections, drafts, followup, labels, sender, signoff
+from app.services.certificates import (
+    common,
+    confirmation,
+    consents,
+    corrections,
+    drafts,
+    followup,
+    labels,
+    sender,
+    signoff,
+)
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import JST, now, system_clock, today
 from app.views.tenant_view import TenantModelView
@@ -38,6 +48,12 @@ TEMPLATE_GLOBALS = dict(status_labels=labels.STATUS_LABELS, oss_status_labels=la
 
 def _iso(value):
     return value.isoformat() if isinstance(value, dt.date) else ""
+
+
+def _consent_of(draft):
+    """The valid 承諾書 for the draft's 車台番号 (shown on the inspection step), or None."""
+    chassis = ((draft.data or {}).get("vehicle") or {}).get("chassis_number")
+    return consents.valid_consent_for(db.session, draft.business_id, chassis, today()) if chassis else None
 
 
 def _owned_draft(pk):
@@ -138,7 +154,7 @@ class CertificateWizardView(BaseView):
         return self._step(pk, "inspection",
                           lambda d: drafts.save_inspection(db.session, d, request.form, today()),
                           "insurance", inspectors=lambda d: drafts.site_inspectors(db.session, d),
-                          today_iso=today().isoformat())
+                          today_iso=today().isoformat(), consent=_consent_of)
 
     @expose("/<int:pk>/insurance", methods=["GET", "POST"])
     @has_access

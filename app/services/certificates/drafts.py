@@ -23,6 +23,8 @@ from app.integrations import OutsideSystemError
 from app.models.certificate import Certificate, CertificateDraft, Vehicle
 from app.models.tenancy import Inspector, Site
 from app.services.certificates.common import CertificateInputError, stored_date
+from app.services.certificates.consents import NOT_FOUND as CONSENT_NOT_FOUND
+from app.services.certificates.consents import valid_consent_for
 from app.services.certificates.labels import (
     APPLICATION_AGENTS,
     APPLICATION_TYPE_LABELS,
@@ -334,7 +336,8 @@ def save_inspection(session, draft, form, today):
     gross_weight = c.take(parse_int_input, form.get("gross_weight_kg"), "車両総重量(kg)", required=False, minimum=1)
     application_type = c.take(_choice, form.get("application_type"), APPLICATION_TYPE_LABELS, "申請方法")
     agent = form.get("application_agent") or ""
-    consent = form.get("consent") in ("y", "on", "1", "true", True)
+    # The 承諾書 is looked up by 車台番号 (consents.py), not ticked.
+    consent = valid_consent_for(session, draft.business_id, vehicle["chassis_number"], inspection_date or today)
     site = session.get(Site, draft.site_id)
     if application_type == "oss":
         c.check(vehicle["vehicle_kind"] != "small_motorcycle",
@@ -344,14 +347,14 @@ def save_inspection(session, draft, form, today):
         c.check(agent in APPLICATION_AGENTS, "OSS申請では申請代理人を選んでください。")
         c.check(agent not in KEI_ONLY_AGENTS or vehicle["vehicle_kind"] == "kei",
                 "全軽自協は軽自動車の申請代理人です。別の申請代理人を選んでください。")
-        c.check(consent, "OSS申請には使用者の承諾書が必要です。承諾書を受け取ってから「承諾書を取得済み」にしてください。")
+        c.check(consent is not None, CONSENT_NOT_FOUND.format(chassis=vehicle["chassis_number"]))
     c.raise_if_any()
     values = {
         "inspection_date": inspection_date.isoformat(), "application_date": application_date.isoformat(),
         "inspector_id": inspector_id, "odometer_km": odometer, "validity_years": years, "use": use,
         "body": body, "eco": eco, "vehicle_weight_kg": vehicle_weight, "gross_weight_kg": gross_weight,
         "application_type": application_type, "application_agent": agent if application_type == "oss" else "",
-        "consent": consent,
+        "consent": consent is not None, "consent_id": consent.id if consent is not None else None,
     }
     _save(draft, "inspection", values, "insurance")
     return values
