@@ -87,6 +87,7 @@ class Certificate(PlateSearchMixin, SiteOwnedMixin, TimestampMixin, Model):
     __audited__ = True
     __table_args__ = (
         UniqueConstraint("idempotency_key", name="uq_certificate_idempotency_key"),
+        UniqueConstraint("airas_id", name="uq_certificate_airas_id"),  # one AIRAS record, one certificate
         CheckConstraint(_in("status", CERTIFICATE_STATUSES), name="ck_certificate_status"),
         CheckConstraint(_in("application_type", APPLICATION_TYPES),
                         name="ck_certificate_application_type"),

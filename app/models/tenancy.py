@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy import select
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import relationship
 
@@ -79,6 +80,7 @@ class Site(TimestampMixin, Model):
     billed_separately = Column(Boolean, nullable=False, default=False)
     records_enabled = Column(Boolean, nullable=False, default=False)
     active = Column(Boolean, nullable=False, default=True)
+    recording_agent_number = Column(String(20))  # 委託番号 as 記録等事務代行者 (kei OSS, issue 15.7)
     # Two-step sign-off (shop-workflow.md §2): the 事業場管理責任者 (or the 代務者 named here)
     # approves each confirmed 保適証 before it is sent. Off: sent as soon as it is confirmed.
     two_step_signoff = Column(Boolean, nullable=False, default=False, server_default=sa_false())
@@ -97,6 +99,12 @@ class Site(TimestampMixin, Model):
 
     def __repr__(self):
         return self.name
+
+
+def sites_in_service():
+    """Ids of the sites that may work and send: the site and its business both active."""
+    return select(Site.id).join(Business, Site.business_id == Business.id).where(
+        Site.active.is_(True), Business.active.is_(True))
 
 
 class SiteStaffMixin(TimestampMixin):

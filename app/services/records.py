@@ -32,6 +32,7 @@ from flask import current_app
 from pypdf import PdfWriter
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import object_session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import audit
@@ -54,6 +55,7 @@ from app.domain.wheel_positions import (
 from app.models.record import PartsPattern, PartsPatternItem, PrintBatch, Record, TesterProfile
 from app.models.tenancy import ChiefMechanic, Inspector, Site
 from app.reports.record_pdf import render_record_pdf
+from app.services import record_from_certificate as from_certificate
 from app.services.billable import record_billable_event
 from app.tenancy import get_owned_or_404, scope, tenant_criteria
 from app.timeutil import JST, now, utcnow_naive
@@ -250,47 +252,24 @@ def wheel_inputs(record) -> list[dict]:
 # ---------------------------------------------------------------- create and edit
 
 
-def _certificate_prefill(session, tenant, certificate_id):
-    """Vehicle data of the tenant's 保適証 ``certificate_id`` (the certificate feature's model)."""
-    try:
-        from app.models.certificate import Certificate
-    except ImportError:  # the certificate feature is not installed: keep the id only
-        return {}
-    certificate = session.execute(
-        select(Certificate).where(Certificate.id == certificate_id,
-                                  tenant_criteria(Certificate, tenant))
-    ).scalar_one_or_none()
-    if certificate is None:
-        raise RecordError(f"保適証(番号 {certificate_id})が見つかりません。番号を確かめてください。")
-    vehicle = getattr(certificate, "vehicle", None)
-    prefill = {
-        "site_id": certificate.site_id,
-        "registration_number": getattr(certificate, "registration_number", None),
-        "chassis_number": getattr(certificate, "chassis_number", None),
-        "model_code": getattr(certificate, "model", None),
-        "inspection_date": getattr(certificate, "inspection_date", None),
-        "odometer_km": getattr(certificate, "odometer_km", None),
-        "first_registration": getattr(vehicle, "first_registration", None),
-    }
-    return {k: v for k, v in prefill.items() if v is not None}
-
-
 def create_record(session, tenant, *, site_id=None, kind, form, interval_months,
-                  inspection_date=None, certificate_id=None, **fields) -> Record:
-    """A new draft record, alone or from the tenant's 保適証 ``certificate_id``."""
-    prefill = {}
-    if certificate_id not in (None, ""):
-        try:
-            certificate_id = int(certificate_id)
-        except (TypeError, ValueError):
-            raise RecordError("保適証の番号は数字で入力してください。") from None
-        prefill = _certificate_prefill(session, tenant, certificate_id)
-    else:
-        certificate_id = None
-    site_id = prefill.pop("site_id", None) or site_id
+                  inspection_date=None, certificate_id=None, issue_number=None, **fields) -> Record:
+    """A new draft record, alone or from one of the site's 保適証: chosen from its recent ones
+    (``certificate_id``) or found by the 交付番号 on its label (``issue_number``). The record
+    takes the certificate's vehicle data and its day; a vehicle field typed on the form wins."""
     if site_id in (None, ""):
         raise RecordError("事業場を選んでください。")
     site = require_records_site(session, tenant, site_id)
+    prefill = {}
+    certificate_id = None if certificate_id in (None, "") else certificate_id
+    if certificate_id is not None or issue_number not in (None, ""):
+        certificate, problem = from_certificate.find_certificate(
+            session, tenant, site.id, certificate_id=certificate_id, issue_number=issue_number)
+        if certificate is None:
+            raise RecordError(problem)
+        certificate_id, prefill = certificate.id, from_certificate.record_values(certificate)
+        fields = {key: value for key, value in fields.items() if value not in (None, "")}
+        inspection_date = prefill.pop("inspection_date", None) or inspection_date  # the 完成検査's day
     if kind not in ("designated", "periodic"):
         raise RecordError("記録簿の種類(指定整備記録簿/定期点検整備記録簿)を選んでください。")
     if kind == "designated" and not site.designation_number:
@@ -301,8 +280,7 @@ def create_record(session, tenant, *, site_id=None, kind, form, interval_months,
         interval_months = int(interval_months)
     except (TypeError, ValueError):
         raise RecordError("点検時期(3・6・12・24か月)を選んでください。") from None
-    inspection_date = _date(inspection_date or prefill.pop("inspection_date", None), "点検年月日",
-                            required=True)
+    inspection_date = _date(inspection_date, "点検年月日", required=True)
     try:
         applicable_checks(form, interval_months, inspection_date)
     except ValueError as exc:  # the form's own Japanese message (interval, covered dates)
@@ -769,7 +747,18 @@ def record_pdf_dict(record, record_url=None) -> dict:
                             "signed_on": _signed_on(record.chief_mechanic_signed_at)}
                            if record.chief_mechanic_signed_at else {}),
         "record_url": record_url,
+        "obd_result": _obd_result(record),
     }
+
+
+def _obd_result(record):
+    """The OBD検査 result of the record's 保適証 (kept and printed with the 記録簿)."""
+    from app.services.certificates import obd
+
+    session = object_session(record)
+    if session is None or record.certificate_id is None:
+        return None
+    return obd.printable(obd.result_for_certificate(session, record.certificate_id))
 
 
 def record_pdf(record, copy="shop", record_url=None) -> bytes:

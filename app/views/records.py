@@ -27,7 +27,7 @@ from wtforms import TextAreaField
 from wtforms.validators import ValidationError
 
 from app.domain.inspection_forms import SYMBOL_MEANINGS
-from app.domain.tester_import import validate_profile
+from app.domain.tester_import import MAX_EXPORT_BYTES, validate_profile
 from app.domain.wheel_positions import AXLE_LAYOUTS, MEASUREMENTS
 from app.extensions import db
 from app.models.record import (
@@ -42,6 +42,8 @@ from app.models.record import (
 )
 from app.models.tenancy import ChiefMechanic, Inspector, Site
 from app.public_urls import public_url
+from app.domain.wareki import format_wareki
+from app.services import record_from_certificate as from_certificate
 from app.services import records as svc
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import today
@@ -162,7 +164,10 @@ class RecordView(BaseView):
             "site_id": request.args.get("site", sites[0].id), "kind": "designated",
             "form": "beppyo6", "interval_months": "24",
             "inspection_date": today().isoformat(),
-            "certificate_id": request.args.get("certificate", "")}
+            "certificate_id": request.args.get("certificate", ""), "issue_number": ""}
+        chosen_site = next((s for s in sites if str(s.id) == str(values.get("site_id"))), sites[0])
+        recent = from_certificate.recent_certificates(db.session, tenant, chosen_site.id, today())
+        choices = [(c.id, from_certificate.certificate_choice_label(c, format_wareki)) for c in recent]
         if request.method == "POST":
             data = dict(values)
             data.pop("csrf_token", None)
@@ -179,7 +184,8 @@ class RecordView(BaseView):
                 flash("記録簿を作成しました。点検結果を入力してください。", "success")
                 return redirect(url_for("RecordView.show", pk=record.id))
         return self.render_template("records/new.html", sites=sites, values=values,
-                                    forms=FORM_CHOICES, title="記録簿の作成")
+                                    forms=FORM_CHOICES, title="記録簿の作成", choices=choices,
+                                    chosen_site=chosen_site)
 
     @expose("/<int:pk>")
     @has_access
@@ -311,7 +317,8 @@ class RecordView(BaseView):
         errors = []
         if request.method == "POST":
             upload = request.files.get("file")
-            content = upload.read() if upload and upload.filename else \
+            # Read with a cap: one byte over the limit is enough to refuse it.
+            content = upload.read(MAX_EXPORT_BYTES + 1) if upload and upload.filename else \
                 (request.form.get("text") or "").encode("utf-8")
             if not content.strip():
                 errors = ["ファイルを選ぶか、出力内容を貼り付けてください。"]
