@@ -351,12 +351,13 @@ NO_NUMBER = ("軽自動車の記録事務代行には事業場の委託番号(�
 def _kei_draft(session, tenants, site):
     from app.services.certificates import drafts
     from app.tenancy import Tenant
-    from tests.test_certificate_helpers import vehicle_form
+    from tests.test_certificate_helpers import consent_for, vehicle_form
 
     ids = tenants.ids["a"]
     draft = drafts.start_draft(session, Tenant(ids["Business"], frozenset(ids["sites"])), site,
                                ids["users"]["inspector"])
     drafts.save_vehicle(session, draft, vehicle_form("KEIDELEG-0000001", "kei"))
+    consent_for(session, site, "KEIDELEG-0000001")  # OSS: the 承諾書 is found by 車台番号
     return draft
 
 

@@ -22,6 +22,7 @@ from app.services import hybrid_forms, scheduler_status
 from app.services.certificates import (
     common,
     confirmation,
+    consents,
     corrections,
     delegation,
     drafts,
@@ -71,6 +72,12 @@ def _wareki_time(moment, seconds=False):
 
 def _iso(value):
     return value.isoformat() if isinstance(value, dt.date) else ""
+
+
+def _consent_of(draft):
+    """The valid 承諾書 for the draft's 車台番号 (shown on the inspection step), or None."""
+    chassis = ((draft.data or {}).get("vehicle") or {}).get("chassis_number")
+    return consents.valid_consent_for(db.session, draft.business_id, chassis, today()) if chassis else None
 
 
 def _cert_file_upload():
@@ -215,7 +222,7 @@ class CertificateWizardView(BaseView):
         return self._step(pk, "inspection",
                           lambda d: drafts.save_inspection(db.session, d, request.form, today()),
                           "insurance", inspectors=lambda d: drafts.site_inspectors(db.session, d),
-                          today_iso=today().isoformat(),
+                          today_iso=today().isoformat(), consent=_consent_of,
                           update_by_default=lambda d: delegation.default_update_by(db.session.get(Site, d.site_id)),
                           recording_agent_number=lambda d: db.session.get(Site, d.site_id).recording_agent_number)
 

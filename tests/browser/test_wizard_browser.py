@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.browser.conftest import assert_no_js_errors, login, screenshot
 from tests.conftest import PASSWORD
-from tests.test_certificate_helpers import ready_site, sandbox_config
+from tests.test_certificate_helpers import consent_for, ready_site, sandbox_config
 
 VECTORS = {v["name"]: v for v in json.load(open("tests/data/qr-vectors.json", encoding="utf-8"))}
 
@@ -20,6 +20,7 @@ def site(app, tenants):
 
     with app.app_context():
         ready_site(db.session, tenants.ids["a"]["Site"])
+        consent_for(db.session, tenants.ids["a"]["Site"], "JTESTVIN000000001")  # signed on the tablet
         db.session.commit()
     return tenants.ids["a"]["Site"]
 
@@ -122,7 +123,7 @@ def test_wizard_with_a_wedge_reader_until_linked(app, tenants, page, site, sandb
     fill_inspection(page, tenants.ids["a"]["Inspector"], "45678")
     page.select_option("#f-application_type", "oss")
     page.select_option("#f-application_agent", "jaspa")
-    page.check("input[name=consent]")
+    assert "承諾書あり" in page.inner_text("#consent-status")
     screenshot(page, "13-wizard-inspection")
     with page.expect_navigation():
         page.click("text=この内容で次へ")
