@@ -138,6 +138,11 @@ class Config:
     SCHEDULER_HEARTBEAT_SECONDS = float(os.environ.get("SCHEDULER_HEARTBEAT_SECONDS", "5"))
     SCHEDULER_STALE_SECONDS = float(os.environ.get("SCHEDULER_STALE_SECONDS", "30"))
 
+    # cfollow:
+    # A filing whose status has not moved for this many hours, counted on days the 運輸支局
+    # works, is flagged on the shop's certificate list with who to ask (services/certificates/responsibility.py).
+    CERTIFICATE_STALLED_WEEKDAY_HOURS = float(os.environ.get("CERTIFICATE_STALLED_WEEKDAY_HOURS", "24"))
+
 
 def with_operator_samples(*, from_environment=True):
     """Development, the tests and the demo: the operator settings the environment does not set
