@@ -66,7 +66,7 @@ def test_a_record_from_an_issue_number_signed_without_typing_vehicle_data(app, t
     assert stored["customer_name"] == "試験 花子" and stored["customer_address"] == "東京都品川区1-2-3"
     assert stored["model_code"] == "3BA-XYZ10" and stored["first_registration"] == "2019-04"
     assert stored["odometer_km"] == 45678 and stored["certificate_number"] == issue_number
-    assert "ZRE212-8000123 試験 花子(保適証から)" in page.inner_text(".record-vehicle-line")
+    assert "品川 330 さ 123 試験 花子(保適証から写しました)" in page.inner_text(".record-vehicle-line")
     page.locator(".record-section summary").first.tap()  # open the vehicle data to look at it
     assert page.input_value("#f-chassis_number") == "ZRE212-8000123"
     assert page.input_value("#f-customer_name") == "試験 花子"
