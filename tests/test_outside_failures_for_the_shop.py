@@ -176,3 +176,14 @@ def test_reasons_stored_before_the_fix_are_replaced_by_plain_words(app, ctx, db_
     db_session.expire_all()
     assert db_session.get(Certificate, leaked.id).reason == "外部システムとの通信に失敗しました。"
     assert db_session.get(Certificate, plain.id).reason == "同一車台番号の保適証が既に登録されています。"
+
+
+def test_a_webhook_that_cannot_be_reached_is_logged_with_the_detail_and_shown_in_japanese(caplog):
+    from app.integrations.webhooks import WebhookClient
+
+    client = WebhookClient(allow_private=True, timeout=(0.5, 0.5))
+    with caplog.at_level(logging.WARNING, logger="app.integrations.webhooks"):
+        result = client.deliver(f"http://127.0.0.1:{free_port()}/hook", "whsec_test", b"{}", "ev-1", 0)
+    assert not result.ok and result.error == "接続できませんでした。送信先のサーバーの状態を確認してください。"
+    assert_no_internals(result.error, "the webhook log")
+    assert any("webhook to 127.0.0.1 failed" in r.getMessage() for r in caplog.records)
