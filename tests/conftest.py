@@ -84,6 +84,7 @@ def _clean_app_state(request):
     from flask_appbuilder import Model
 
     from app.extensions import db
+    from app.services.fees import seed_shipped_data
 
     with flask_app.app_context():
         db.session.rollback()
@@ -91,6 +92,8 @@ def _clean_app_state(request):
             for table in reversed(Model.metadata.sorted_tables):
                 if table.name not in PERMANENT_TABLES:
                     conn.execute(table.delete())
+        seed_shipped_data(db.session)  # the prices and fees migration 0012 seeds
+        db.session.commit()
         db.session.remove()
 
 
@@ -112,27 +115,57 @@ def db_session(app):
 
 
 class Tenants:
-    """Two businesses: A (three sites) and B (one site), with users for each role."""
+    """Two businesses: A (three sites) and B (one site), with users for each role.
 
-    def __init__(self, app):
+    With ``second_site=True`` business A's second site gets its own rows too (every seed module
+    runs again for it, key ``SECOND_SITE_KEY``), plus an inspector, a chief mechanic and a clerk
+    of that site only, and ``a-site0`` holds every shop role limited to the first site: what a
+    site-limited user must never reach. ``ids["a2"]`` has that site's ids, ``markers[key]`` the
+    texts that identify each key's seeded rows on a page (seed modules may return ``_markers``).
+    """
+
+    def __init__(self, app, second_site=False):
         from app.extensions import db
         from app.models.tenancy import Business, ChiefMechanic, Inspector, Site
         from app.security.models import KeizokuUser
         from app.services.accounts import _hash
 
         self.ids = {}
+        self.markers = {}
         with app.app_context():
             sm = app.appbuilder.sm
             password_hash = _hash(PASSWORD)
 
-            def user(username, role, business=None, sites=()):
+            def user(username, roles, business=None, sites=()):
+                roles = [roles] if isinstance(roles, str) else roles
                 u = KeizokuUser(username=username, first_name="太郎", last_name="試験",
                                 email=f"{username}@example.jp", active=True,
                                 business=business, sites=list(sites),
-                                roles=[sm.find_role(role)], must_change_password=False)
+                                roles=[sm.find_role(r) for r in roles], must_change_password=False)
                 u.password = password_hash
                 db.session.add(u)
                 return u
+
+            def seed_site(key, business, site, sites, users, inspector_code):
+                inspector = Inspector(business_id=business.id, site=site, name="検査 一郎",
+                                      inspector_code=inspector_code)
+                chief = ChiefMechanic(business_id=business.id, site=site, name="主任 次郎")
+                db.session.add_all([inspector, chief])
+                db.session.flush()
+                ids = self.ids[key] = {
+                    "Business": business.id, "Site": site.id,
+                    "sites": [s.id for s in sites], "Inspector": inspector.id,
+                    "ChiefMechanic": chief.id, "KeizokuUser": users["manager"].id,
+                    "users": {k: u.id for k, u in users.items()},
+                }
+                markers = self.markers[key] = []
+                ctx = {"business_id": business.id, "site_id": site.id,
+                       "site_ids": ids["sites"], "user_ids": ids["users"]}
+                for module in modules_of("tests.tenant_seeds"):
+                    seeded = dict(module.seed(db.session, key, ctx) or {})
+                    markers.extend(seeded.pop("_markers", ()))
+                    ids.update(seeded)
+                    db.session.flush()
 
             for key, n_sites in (("a", 3), ("b", 1)):
                 business = Business(name=f"事業者{key.upper()}", name_kana="ジギョウシャ",
@@ -142,35 +175,38 @@ class Tenants:
                          for i in range(n_sites)]
                 db.session.add_all([business, *sites])
                 db.session.flush()
-                inspector = Inspector(business_id=business.id, site=sites[0], name="検査 一郎",
-                                      inspector_code=f"0000000{len(key)}")
-                chief = ChiefMechanic(business_id=business.id, site=sites[0], name="主任 次郎")
-                db.session.add_all([inspector, chief])
                 users = {
                     "manager": user(f"{key}-manager", "site_manager", business, sites),
                     "inspector": user(f"{key}-inspector", "inspector", business, sites[:1]),
                     "clerk": user(f"{key}-clerk", "clerk", business, sites[:1]),
                 }
                 db.session.flush()
-                ids = self.ids[key] = {
-                    "Business": business.id, "Site": sites[0].id,
-                    "sites": [s.id for s in sites], "Inspector": inspector.id,
-                    "ChiefMechanic": chief.id, "KeizokuUser": users["manager"].id,
-                    "users": {k: u.id for k, u in users.items()},
-                }
-                ctx = {"business_id": business.id, "site_id": sites[0].id,
-                       "site_ids": ids["sites"], "user_ids": ids["users"]}
-                for module in modules_of("tests.tenant_seeds"):
-                    ids.update(module.seed(db.session, key, ctx) or {})
+                seed_site(key, business, sites[0], sites, users, f"0000000{len(key)}")
+                if key == "a" and second_site:
+                    user("a-site0", list(SHOP_ROLES), business, sites[:1])
+                    # The second site's own user: the manager's id stands for "a user of the
+                    # business" in seeds, this clerk for a user the first site does not share.
+                    users2 = dict(users, manager=user("a-site1", "clerk", business, sites[1:2]))
                     db.session.flush()
+                    seed_site(SECOND_SITE_KEY, business, sites[1], sites, users2, "00000009")
             user("assoc-admin", "association_admin")
             user("assoc-staff", "association_staff")
             db.session.commit()
 
 
+SHOP_ROLES = ("site_manager", "inspector", "clerk")
+SECOND_SITE_KEY = "a2"
+
+
 @pytest.fixture
 def tenants(app):
     return Tenants(app)
+
+
+@pytest.fixture
+def tenants_two_sites(app):
+    """``tenants`` plus rows on business A's second site and the first site's user ``a-site0``."""
+    return Tenants(app, second_site=True)
 
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
@@ -212,8 +248,11 @@ class Browser:
         return response
 
     def logout(self):
+        self._token = None  # the login started a fresh session, with its own CSRF token
+        response = self.post("/logout/")
+        assert response.status_code == 302, "logout refused"
         self._token = None
-        return self.client.get("/logout/")
+        return response
 
 
 @pytest.fixture

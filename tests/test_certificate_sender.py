@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models.billing import BillableEvent
 from app.models.certificate import Certificate, CertificateEvent, PrinterOffset
-from app.reports import hybrid
+from app.reports import form_layouts, hybrid
 from app.services.certificates import common, confirmation, sender
 from app.tenancy import Tenant
 from app.timeutil import JST
@@ -61,6 +61,41 @@ def test_airas_maintenance_waits_for_the_opening(app, ctx, db_session):
         db_session.expire_all()
         certificate = db_session.get(Certificate, certificate_id)
         assert certificate.status == "linked" and certificate.reason is None
+        assert _billed(db_session, certificate_id) == 1
+
+
+def test_an_answer_lost_after_airas_stored_it_leaves_one_record(app, ctx, db_session):
+    """AIRAS stores the certificate and the answer is lost (the sandbox closes the connection
+    after storing, twice): every retry carries the same idempotency key, so the far end holds
+    exactly one record, the one the certificate is linked to. The sandbox would store a second
+    record for a new key (duplicate 車台番号 allowed here), so a fresh key fails this test."""
+    ids, tenant = ctx
+    with sandbox_config(app, drop_rate=1.0, fault_systems=["airas"], reject_duplicate_chassis=False) as server:
+        def far_end():
+            return requests.get(f"{server.base_url}/_control/records/airas", timeout=10).json()
+
+        certificate_id = _confirmed(db_session, ids, tenant, "LST10-0000001")
+        clients = common.clients_from_config()
+        sender.send_now(db_session, certificate_id, clients, NOW)
+        moment = NOW
+        for _lost_again in range(2):
+            db_session.expire_all()
+            certificate = db_session.get(Certificate, certificate_id)
+            assert certificate.status == "queued" and certificate.reason_code == "CONNECTION"
+            assert certificate.airas_id is None and len(far_end()) == 1  # stored, answer lost
+            moment = common.as_jst(certificate.next_attempt_at)
+            if _lost_again:
+                requests.post(f"{server.base_url}/_control/faults", json={"drop_rate": 0.0}, timeout=5)
+            assert sender.send_due(db_session, moment, clients) == 1
+        db_session.expire_all()
+        certificate = db_session.get(Certificate, certificate_id)
+        assert certificate.status == "linked" and certificate.attempts == 0
+        records = far_end()
+        assert len(records) == 1
+        assert records[0]["airas_id"] == certificate.airas_id
+        assert records[0]["idempotency_key"] == certificate.idempotency_key
+        stats = requests.get(f"{server.base_url}/_control/stats", timeout=10).json()
+        assert stats["airas"]["fault_drop"] == 2 and stats["airas"]["duplicates_refused"] == 2
         assert _billed(db_session, certificate_id) == 1
 
 
@@ -118,7 +153,7 @@ def test_hybrid_printouts_follow_positions_and_offset(app, ctx, db_session):
         certificate_id = _confirmed(db_session, ids, tenant, "HYB10-0012345", application_type="hybrid")
         certificate = db_session.get(Certificate, certificate_id)
         assert certificate.oss_request is None and certificate.payload["application_type"] == "hybrid"
-        box = hybrid.positions()["ocr_sheet"]["fields"]["chassis_last7"]
+        box = form_layouts.shipped_layout("ocr-registered")["fields"]["chassis_last7"]
 
         def left_of(pdf, text):
             """(x, y) in mm from the top-left of where ``text`` is drawn."""

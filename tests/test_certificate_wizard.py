@@ -228,6 +228,12 @@ def test_bad_input_saves_nothing(app, tenants, dbq, browser, site):
     misread = browser.post(f"{base}/scan", {"reads": "\n".join(VECTORS["registered_truncated_symbol"]["scans"])})
     assert misread.status_code == 200
     assert "途中で切れています" in misread.get_data(as_text=True)
+    # The failed scan left no draft behind (issue 15.11): start again, by hand this time.
+    assert _count(dbq, CertificateDraft, CertificateDraft.id == draft) == 0
+    manual = browser.post("/certificates/wizard/start", {"site_id": str(site), "manual": "1"})
+    draft = _draft_id(manual)
+    assert manual.headers["Location"].endswith(f"/certificates/wizard/{draft}/vehicle")
+    base = f"/certificates/wizard/{draft}"
     assert _draft_data(dbq, draft)[1] == {}
 
     vehicle = {"vehicle_kind": "registered", "chassis_number": "ABC10-1234567", "expiry_date": "2026-02-30",
@@ -288,3 +294,17 @@ def test_certificate_pages_are_japanese(app, tenants, browser, site):
         response = browser.get(url)
         assert response.status_code == 200, url
         assert english_words(response.get_data(as_text=True), DATA_VALUES) == [], url
+
+
+def test_certifying_a_draft_with_steps_left_sends_back_to_the_start(app, tenants, dbq, browser, site):
+    """A certify POST on a draft whose steps are not done (a stale tab, a replayed form) answers
+    with the Japanese reason and the first step, never a 500; nothing is certified."""
+    browser.login("a-inspector")
+    draft = _start(browser, site)
+    before = _count(dbq, Certificate, Certificate.site_id == site)
+    response = browser.post(f"/certificates/wizard/{draft}/certify", {})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/certificates/wizard/{draft}/scan")
+    page = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "入力が済んでいない手順があります。最初の手順から順に進めてください。" in page
+    assert _count(dbq, Certificate, Certificate.site_id == site) == before

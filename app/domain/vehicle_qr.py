@@ -628,13 +628,23 @@ def _split_reads(reads: Any) -> list[str]:
 _REG_HEADS = frozenset(f"{d}/" for d in range(10))
 
 
-def _looks_ime_kana(read: str) -> bool:
+# A `・` next to what the IME makes of a code's characters: full-width digits and letters, the
+# long-vowel mark or full-width hyphen for `-`, `＊`, `．`/`。` for `.`, U+3000 for a space.
+_KANA_MODE_DELIMITER = re.compile(r"[０-９Ａ-Ｚａ-ｚ－ー＊．。\u3000]・|・[０-９Ａ-Ｚａ-ｚ－ー＊．。]")
+
+
+def _looks_ime_kana(read: str, among_codes: bool = False) -> bool:
     """IME in ひらがな mode types `・` for `/` (§8.4). Only reads shaped like a code count,
-    so that a stray QR code with a `・` in its text is merely ignored."""
+    so that a stray QR code with a `・` in its text is merely ignored. When the IME was turned
+    on between codes (``among_codes``: other reads of the input have `/`), a later fragment can
+    be short, with one or two `・` and no code-like head (a QR3 split 7/10/1 ends `３０５０１・１４`):
+    then a `・` beside the IME's full-width characters is enough."""
     if "・" not in read or "/" in read or "／" in read:
         return False
     head = _z2h(read[:5].replace("・", "/"))
-    return head.startswith("K/") or head[:2] in _REG_HEADS or read.count("・") >= 3
+    if head.startswith("K/") or head[:2] in _REG_HEADS or read.count("・") >= 3:
+        return True
+    return among_codes and _KANA_MODE_DELIMITER.search(read) is not None
 
 
 
@@ -886,7 +896,8 @@ def _parse_scans(reads: Any, today: dt.date) -> VehicleQRResult:
     if not reads:
         raise VehicleQRError("NO_VEHICLE_CODE", "車検証の二次元コードが読み取られていません。"
                              "車検証の二次元コードを読み取ってください。")
-    if any(_looks_ime_kana(read) for read in reads):
+    among_codes = any("/" in read or "／" in read for read in reads)
+    if any(_looks_ime_kana(read, among_codes) for read in reads):
         raise VehicleQRError("IME_KANA_MODE", _IME_KANA_MESSAGE)
 
     uniq: list[str] = []

@@ -142,6 +142,12 @@ class Certificate(PlateSearchMixin, SiteOwnedMixin, TimestampMixin, Model):
     lease_token = Column(String(40))
     sent_at = Column(DateTime)
     linked_at = Column(DateTime)
+    # Two-step sign-off (services/certificates/signoff.py): None when the site does not use it,
+    # else pending / approved / returned. The sender takes only None or approved.
+    approval_status = Column(String(20))
+    approved_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    approved_at = Column(DateTime)  # UTC
+    returned_reason = Column(Text)
 
     vehicle = relationship("Vehicle")
     inspector = relationship("Inspector")

@@ -62,7 +62,7 @@ class Invoice(Model):
 
     __label__ = "請求書"
     __tablename__ = "invoice"
-    __tenant_scope__ = "business"
+    __tenant_scope__ = "business_site"
     __audited__ = True
     __table_args__ = (
         UniqueConstraint("number", name="uq_invoice_number"),

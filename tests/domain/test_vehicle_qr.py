@@ -246,6 +246,28 @@ def test_stray_text_with_nakaguro_is_not_taken_for_ime_kana_mode():
     assert result.rejected_scans == [2]
 
 
+def test_ime_turned_to_kana_on_a_later_code_gets_the_ime_message():
+    """The first codes typed half-width, the last fragment after the IME went to ひらがな: the
+    clerk is told to turn the IME off, not to read the 'missing' code again (it would come in
+    kana again). Every scan order, since the reader gives none."""
+    vector = BY_NAME["ime_turns_kana_on_a_later_code"]
+    for order in (vector["scans"], vector["scans"][::-1], vector["scans"][2:] + vector["scans"][:2]):
+        with pytest.raises(VehicleQRError) as caught:
+            parse_scans(order, today=TODAY)
+        assert caught.value.code == "IME_KANA_MODE"
+        assert caught.value.message == ("区切り文字「/」が「・」に変換されています（IMEがオンになっています）。"
+                                        "IMEをオフ（半角英数）にして、もう一度読み取ってください。")
+    # The same fragment typed half-width completes the card.
+    fixed = [*vector["scans"][:4], "30501/14"]
+    assert parse_scans(fixed, today=TODAY).fields == BY_NAME["registered_electronic_card_per_symbol"]["expected"]
+
+
+def test_stray_text_with_nakaguro_beside_kanji_among_codes_is_still_ignored():
+    kei = BY_NAME["kei_electronic_card_v32"]
+    result = parse_scans([*kei["scans"], "整備記録・保存用"], today=TODAY)
+    assert result.fields == kei["expected"] and result.rejected_scans == [2]
+
+
 def test_plate_padded_with_nakaguro():
     truck = BY_NAME["registered_electronic_buffered_truck"]["scans"]
     result = parse_scans([truck[0], truck[1].replace("あ　　１２", "あ・・１２")], today=TODAY)

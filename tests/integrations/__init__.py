@@ -13,9 +13,19 @@ import requests
 
 from app.integrations.sandbox import start_sandbox_in_thread
 
-# Short timeouts: the sandbox runs on localhost, and injected timeouts sleep just past READ_TIMEOUT.
-TEST_TIMEOUT = (0.5, 0.8)
-INJECTED_TIMEOUT_SECONDS = 0.9
+# No race with the machine's speed. Ordinary calls wait generously: a loaded machine may take
+# seconds to answer even on localhost. A call meant to lose its answer to a timeout goes through
+# ``impatient(client)``, which waits LOST_TIMEOUT's read time; the sandbox holds an injected
+# timeout ten times longer, and a slower machine only makes that answer later still. (A lost
+# answer with no timing at all is the ``drop`` fault: the connection closes after storing.)
+TEST_TIMEOUT = (5.0, 10.0)
+LOST_TIMEOUT = (5.0, 0.5)
+INJECTED_TIMEOUT_SECONDS = 5.0
+
+
+def impatient(client):
+    """The same kind of client, on the same session, that gives up after LOST_TIMEOUT."""
+    return type(client)(client.base_url, timeout=LOST_TIMEOUT, session=client.session)
 
 _REGISTRATION_NUMBER = {"plate_area": "札幌", "plate_class": "300", "plate_kana": "あ", "plate_serial": "1234"}
 _USER_OF_VEHICLE = {"name": "山田 太郎", "address": "北海道札幌市中央区北1条西1丁目"}

@@ -14,6 +14,7 @@ from tests.integrations import (  # noqa: F401
     TEST_TIMEOUT,
     certificate_payload,
     control,
+    impatient,
     oss_request_payload,
     sandbox_server,
 )
@@ -70,7 +71,7 @@ def test_lost_response_then_retry_creates_one_request(airas, ainas, control):
     control.faults(timeout_rate=1.0, fault_systems=["ainas"])
 
     with pytest.raises(OutsideTimeoutError):
-        ainas.submit_request(oss_request_payload(), idempotency_key="oss-3")
+        impatient(ainas).submit_request(oss_request_payload(), idempotency_key="oss-3")
     control.faults(timeout_rate=0.0)
     retried = ainas.submit_request(oss_request_payload(), idempotency_key="oss-3")
 

@@ -17,7 +17,13 @@ from app.integrations import (
 )
 from app.integrations.base import JST
 from app.integrations.sandbox import start_sandbox_in_thread
-from tests.integrations import TEST_TIMEOUT, certificate_payload, control, sandbox_server  # noqa: F401
+from tests.integrations import (  # noqa: F401
+    TEST_TIMEOUT,
+    certificate_payload,
+    control,
+    impatient,
+    sandbox_server,
+)
 
 
 @pytest.fixture
@@ -50,7 +56,7 @@ def test_retry_after_a_lost_response_returns_the_stored_record(airas, control):
     payload = certificate_payload()
 
     with pytest.raises(OutsideTimeoutError) as lost:
-        airas.submit_certificate(payload, idempotency_key="cert-lost")
+        impatient(airas).submit_certificate(payload, idempotency_key="cert-lost")
     assert lost.value.retryable and lost.value.system == "airas" and has_kana(lost.value.message)
 
     control.faults(timeout_rate=0.0)

@@ -4,7 +4,7 @@ refusals with AIRAS's words, idempotent repeats, and the same fault switches as 
 import pytest
 
 from app.integrations import OutsideClosedError, OutsideRejectedError, OutsideServerError, OutsideTimeoutError
-from tests.integrations import certificate_payload, control, sandbox_server  # noqa: F401
+from tests.integrations import certificate_payload, control, impatient, sandbox_server  # noqa: F401
 from tests.integrations.test_airas_client import airas  # noqa: F401  (the client fixture)
 
 
@@ -95,6 +95,6 @@ def test_faults_apply_to_delete_and_pull_back(airas, control):
         airas.delete_certificate(first["airas_id"])
     control.faults(maintenance=[], timeout_rate=1.0)
     with pytest.raises(OutsideTimeoutError):  # stored, answer lost
-        airas.delete_certificate(first["airas_id"])
+        impatient(airas).delete_certificate(first["airas_id"])
     control.faults(timeout_rate=0.0)
     assert airas.delete_certificate(first["airas_id"])["replayed"] is True

@@ -1,5 +1,7 @@
 """Reading PDFs in tests with pypdf only (CI machines may have no poppler): the fonts a PDF
-names and whether it embeds them, and the text of each page with its position."""
+names and whether it embeds them, the text of each page with its position, and what a record
+PDF prints in each check's own row (a symbol found anywhere proves nothing: the notes of the
+marks print every symbol)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,10 @@ from dataclasses import dataclass
 
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
+
+from app.domain.inspection_forms import load_form
+from app.reports.record_grid import GRID_HEAD, SHEETS
+from app.reports.record_pdf import grid_layout
 
 MM = 72 / 25.4
 
@@ -84,3 +90,25 @@ def page_texts(pdf: bytes) -> list[str]:
     """Each page's text with all whitespace removed (lines wrapped anywhere join up)."""
     reader = PdfReader(io.BytesIO(pdf))
     return ["".join(page.extract_text().split()) for page in reader.pages]
+
+
+def row_symbols(pdf: bytes, copy: str, record: dict) -> dict[str, str]:
+    """check id → the text printed in the entry cell of that check's own row."""
+    grid = grid_layout(record, copy)
+    sheet = SHEETS[copy]
+    form = load_form(record["form"], record["inspection_date"])
+    entry = form.intervals.index(record["interval_months"])
+    found = {}
+    for page, page_fragments in zip(grid.pages, fragments(pdf)):
+        for index, column in enumerate(page):
+            left = sheet.margin + index * (sheet.column_width + sheet.gap)
+            cell_left = left + sheet.part + sheet.text + entry * sheet.cell
+            y = sheet.top + GRID_HEAD
+            for row in column:
+                height = grid.height(row)
+                if row.check is not None:
+                    texts = [f.text for f in page_fragments
+                             if cell_left <= f.x <= cell_left + sheet.cell and y < f.y < y + height]
+                    found[row.check.id] = "".join(texts)
+                y += height
+    return found

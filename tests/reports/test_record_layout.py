@@ -15,7 +15,7 @@ from app.reports.record_grid import GRID_HEAD, SHEETS, check_label, layout, spli
 from app.reports.record_pdf import grid_layout, render_record_pdf
 from app.services.record_samples import SAMPLE_DATE, sample_record
 from app.services.records import record_pdf, record_pdf_dict
-from tests.reports.pdf_probe import fragments, page_texts, unembedded_fonts
+from tests.reports.pdf_probe import fragments, page_texts, row_symbols, unembedded_fonts
 
 # Every form and interval as a passenger-like vehicle, the truck and the trailer.
 SAMPLES = [(form, interval, "passenger") for form in FORMS if form != "beppyo4"
@@ -141,35 +141,13 @@ def test_printed_parts_read_in_the_ordinances_order_across_columns_and_pages(for
         assert reading.rfind("動力伝達装置", 0, clutch) > reading.rfind("緩衝装置", 0, clutch)
 
 
-def _row_symbols(pdf: bytes, copy: str, record: dict) -> dict[str, str]:
-    """check id → the text printed in the entry cell of that check's own row."""
-    grid = grid_layout(record, copy)
-    sheet = SHEETS[copy]
-    form = load_form(record["form"], record["inspection_date"])
-    entry = form.intervals.index(record["interval_months"])
-    found = {}
-    for number, (page, page_fragments) in enumerate(zip(grid.pages, fragments(pdf))):
-        for index, column in enumerate(page):
-            left = sheet.margin + index * (sheet.column_width + sheet.gap)
-            cell_left = left + sheet.part + sheet.text + entry * sheet.cell
-            y = sheet.top + GRID_HEAD
-            for row in column:
-                height = grid.height(row)
-                if row.check is not None:
-                    texts = [f.text for f in page_fragments
-                             if cell_left <= f.x <= cell_left + sheet.cell and y < f.y < y + height]
-                    found[row.check.id] = "".join(texts)
-                y += height
-    return found
-
-
 @pytest.mark.parametrize("copy", COPIES)
 @pytest.mark.parametrize(("form", "interval", "vehicle"), [
     ("beppyo3", 12, "truck"), ("beppyo6", 24, "passenger"), ("beppyo5", 6, "passenger"),
     ("beppyo4", 12, "trailer")])
 def test_each_symbol_is_printed_in_the_row_of_its_own_check(form, interval, vehicle, copy):
     record = sample(form, interval, vehicle)
-    printed = _row_symbols(sample_pdf(form, interval, vehicle, copy), copy, record)
+    printed = row_symbols(sample_pdf(form, interval, vehicle, copy), copy, record)
     expected = {check_id: "".join("○" if s == "O" else s for s in sorted(symbols, key=lambda s: s != "O"))
                 for check_id, symbols in record["results"].items()}
     applicable = {c.id for c in load_form(form, SAMPLE_DATE).checks() if interval in c.intervals}
@@ -190,7 +168,7 @@ def test_symbols_of_the_checks_with_notes_sit_in_their_rows():
         chosen[check.id] = symbols
     record = {**base, "results": {**base["results"], **chosen}}
     for copy in COPIES:
-        printed = _row_symbols(render_record_pdf(record, copy=copy), copy, record)
+        printed = row_symbols(render_record_pdf(record, copy=copy), copy, record)
         for check_id, symbols in chosen.items():
             assert printed[check_id] == "".join(symbols), (copy, check_id)
 

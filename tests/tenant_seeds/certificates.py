@@ -17,7 +17,7 @@ from app.timeutil import utcnow_naive
 def seed(session, key, ctx):
     business_id, site_id = ctx["business_id"], ctx["site_id"]
     inspector = session.query(Inspector).filter_by(business_id=business_id).first()
-    chassis = ("100" if key == "a" else "200") + "-0000001"
+    chassis = {"a": "100", "b": "200"}.get(key, "300") + "-0000001"
     vehicle = Vehicle(business_id=business_id, site_id=site_id, chassis_number=chassis,
                       vehicle_kind="registered", registration_number="品川 330 さ 1",
                       last_odometer_km=40000)
@@ -46,4 +46,5 @@ def seed(session, key, ctx):
     ])
     session.flush()
     return {"Certificate": certificate.id, "CertificateDraft": draft.id, "Vehicle": vehicle.id,
-            "PrinterOffset": session.query(PrinterOffset).filter_by(site_id=site_id).one().id}
+            "PrinterOffset": session.query(PrinterOffset).filter_by(site_id=site_id).one().id,
+            "_markers": [chassis]}

@@ -10,7 +10,7 @@ def seed(session, key, ctx):
     business_id, site_id = ctx["business_id"], ctx["site_id"]
     moment = utcnow_naive()
     token = ApiToken(business_id=business_id, site_id=site_id, user_id=ctx["user_ids"]["manager"],
-                     label=f"試験用トークン{key.upper()}", token_hash=f"{key}" * 64, token_prefix=f"kz_seed{key}",
+                     label=f"試験用トークン{key.upper()}", token_hash=(key * 64)[:64], token_prefix=f"kz_seed{key}",
                      expires_at=moment + dt.timedelta(days=30))
     endpoint = WebhookEndpoint(business_id=business_id, site_id=site_id, url=f"https://{key}.example.jp/hook",
                                label=f"試験用の通知先{key.upper()}", secret=f"whsec_seed_{key}", secret_prefix="whsec_seed",
@@ -25,4 +25,5 @@ def seed(session, key, ctx):
     session.add(WebhookDelivery(business_id=business_id, site_id=site_id, event_id=event.id, attempt=1,
                                 attempted_at=moment, status_code=200, success=True, duration_ms=5))
     session.flush()
-    return {"ApiToken": token.id, "WebhookEndpoint": endpoint.id, "WebhookEvent": event.id}
+    return {"ApiToken": token.id, "WebhookEndpoint": endpoint.id, "WebhookEvent": event.id,
+            "_markers": [token.label, endpoint.label]}

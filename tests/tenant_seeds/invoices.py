@@ -1,4 +1,6 @@
-"""A closed month with one invoice per test tenant, for the isolation test's id routes."""
+"""A closed month with one invoice per test tenant, for the isolation test's id routes. A site
+seeded on its own (not the business's first site) is billed separately: its invoice carries
+the site, so only that site's users may see it."""
 import datetime as dt
 
 from sqlalchemy import select
@@ -15,10 +17,13 @@ def seed(session, key, ctx):
                              closed_at=dt.datetime(2026, 9, 30, 15, 5))
         session.add(month)
         session.flush()
-    business_id = ctx["business_id"]
+    business_id, site_id = ctx["business_id"], ctx["site_id"]
+    billed_separately = site_id != ctx["site_ids"][0]
+    unit = f"S{site_id:08d}" if billed_separately else f"B{business_id:08d}"
     invoice = Invoice(
-        billing_month_id=month.id, business_id=business_id, billing_unit=f"B{business_id:08d}",
-        number=f"202609-B{business_id:08d}", recipient_name=f"事業者{key.upper()}",
+        billing_month_id=month.id, business_id=business_id, billing_unit=unit,
+        site_id=site_id if billed_separately else None,
+        number=f"202609-{unit}", recipient_name=f"事業者{key.upper()}",
         issue_date=dt.date(2026, 10, 1), period_start=dt.date(2026, 9, 1),
         period_end=dt.date(2026, 9, 30), debit_date=dt.date(2026, 10, 27),
         net_yen=282, tax_yen=28, total_yen=310,
@@ -27,8 +32,8 @@ def seed(session, key, ctx):
     )
     session.add(invoice)
     session.flush()
-    session.add(InvoiceLine(invoice_id=invoice.id, business_id=business_id, site_id=ctx["site_id"],
+    session.add(InvoiceLine(invoice_id=invoice.id, business_id=business_id, site_id=site_id,
                             kind="certificate", quantity=10, unit_price_yen=31, tax_rate="0.10",
                             tax_included=True, amount_yen=310))
     session.flush()
-    return {"Invoice": invoice.id, "BillingMonth": month.id}
+    return {"Invoice": invoice.id, "BillingMonth": month.id, "_markers": [invoice.number]}

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from app.models.record import PartsPattern, PartsPatternItem, PrintBatch, Record, TesterProfile
 from app.models.tenancy import Site
+from app.services.records import files_dir
 
 
 def seed(session, key, ctx):
@@ -24,9 +25,14 @@ def seed(session, key, ctx):
                                      "delimiter": ",", "columns": []}, active=False)
     session.add_all([record, pattern, profile])
     session.flush()
+    batch_file = files_dir() / "seed" / f"batch-{key}.pdf"  # a done batch has its file
+    batch_file.parent.mkdir(parents=True, exist_ok=True)
+    batch_file.write_bytes(b"%PDF-1.4 seed")
     batch = PrintBatch(business_id=business_id, site_id=site_id, copy="shop",
-                       record_ids=[record.id], total_count=1, done_count=1, status="done")
+                       record_ids=[record.id], total_count=1, done_count=1, status="done",
+                       file_path=f"seed/batch-{key}.pdf")
     session.add(batch)
     session.flush()
     return {"Record": record.id, "PartsPattern": pattern.id, "PrintBatch": batch.id,
-            "TesterProfile": profile.id, "PartsPatternItem": pattern.items[0].id}
+            "TesterProfile": profile.id, "PartsPatternItem": pattern.items[0].id,
+            "_markers": [record.registration_number, pattern.name]}

@@ -11,7 +11,7 @@ def seed(session, key, ctx):
                       created_by_id=ctx["user_ids"]["manager"])
     session.add(inquiry)
     session.flush()
-    ids = {"Inquiry": inquiry.id}
+    ids = {"Inquiry": inquiry.id, "_markers": [inquiry.subject]}
     if key == "b":
         faq = FaqEntry(slug="test-b", category="導入について", title="試験用の質問",
                        body="試験用の回答です。", sort_order=99, published=True)

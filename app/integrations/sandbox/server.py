@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.integrations.base import IDEMPOTENCY_HEADER
+from app.integrations.sandbox.checks import register_routes as register_check_routes
 from app.integrations.sandbox.hooks import HookInboxes
 from app.integrations.sandbox.state import Reply, Sandbox, SettingsError, parse_moment
 
@@ -26,6 +28,8 @@ def create_sandbox_app(sandbox: Sandbox | None = None, hooks: HookInboxes | None
     app.extensions["sandbox_hooks"] = hooks
 
     def respond(reply: Reply):
+        if reply.dropped:
+            return _no_answer()
         response = jsonify(reply.body)
         response.status_code = reply.status
         response.headers.update(reply.headers)
@@ -74,6 +78,9 @@ def create_sandbox_app(sandbox: Sandbox | None = None, hooks: HookInboxes | None
     def weight_tax(system):
         params = request.args.to_dict()
         return outside_call(system, lambda now, forced: sandbox.lookup_weight_tax(system, params, now))
+
+    # ---- e-JIBAI check, 放置違反金 query (sandbox/checks.py) ----
+    register_check_routes(app, sandbox)
 
     # ---- control API (tests and demos; not part of the outside systems) ----
     @app.errorhandler(SettingsError)
@@ -170,6 +177,20 @@ def create_sandbox_app(sandbox: Sandbox | None = None, hooks: HookInboxes | None
             return jsonify(list(sandbox.fees))
 
     return app
+
+
+def _no_answer() -> Response:
+    """Close the connection before a byte of the answer is sent: the client sees the connection
+    end (a lost response) at once, whatever its timeouts, while the call is already stored."""
+    connection = request.environ.get("werkzeug.socket")
+
+    def body():
+        if connection is not None:
+            connection.shutdown(socket.SHUT_RDWR)
+        raise ConnectionAbortedError("sandbox: answer dropped")  # werkzeug ends the connection
+        yield b""  # pragma: no cover - makes this a generator
+
+    return Response(body())
 
 
 class _QuietHandler(WSGIRequestHandler):

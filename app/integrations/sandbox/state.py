@@ -30,7 +30,7 @@ from app.integrations.airas import (
 from app.integrations.base import JST, REPLAYED_HEADER
 from app.integrations.sandbox import catalogue
 
-SYSTEMS = ("airas", "ainas", "mlit", "kei")
+SYSTEMS = ("airas", "ainas", "mlit", "kei", "jibai", "parking")  # cchecks: e-JIBAI, 放置違反金
 AINAS_STEPS = ("依頼受付", "申請中", "納付済", "審査中", "手続完了")
 PAID_STEPS = AINAS_STEPS[2:]
 LIVE_AIRAS_STATUSES = ("作成中", "作成済", "報告済")
@@ -50,13 +50,16 @@ DEFAULT_SETTINGS = {
     "error_rate": 0.0,
     "timeout_rate": 0.0,
     "timeout_seconds": 2.0,
+    "drop_rate": 0.0,  # handled and stored, then the connection is closed without an answer
     "fault_systems": list(SYSTEMS),
     "maintenance": [],  # windows: {"system", "start", "end"} (ISO 8601)
     "rejections": [],  # rules: {"chassis_number", "code"}
     "jibai_delay_seconds": 0.0,  # E127 until this long after AIRAS first sees a 車台番号
 }
-FAULT_KEYS = {"seed", "error_rate", "timeout_rate", "timeout_seconds", "fault_systems", "maintenance",
+FAULT_KEYS = {"seed", "error_rate", "timeout_rate", "timeout_seconds", "drop_rate", "fault_systems", "maintenance",
               "rejections", "jibai_delay_seconds"}
+
+RATE_KEYS = ("error_rate", "timeout_rate", "drop_rate")
 
 SITE_CODE = re.compile(r"^\d{2}-\d+$")
 INSPECTOR_CODE = re.compile(r"^\d{8}$")
@@ -74,6 +77,7 @@ class Reply:
     headers: dict = field(default_factory=dict)
     outcome: str = "ok"
     sleep_seconds: float = 0.0
+    dropped: bool = False  # the server closes the connection instead of answering
 
 
 def error_reply(status, code, message, *, outcome=None, headers=None, **extra) -> Reply:
@@ -163,6 +167,9 @@ class Sandbox:
             self._by_chassis = {"airas": defaultdict(list), "ainas": defaultdict(list)}
             self._first_seen: dict[str, datetime] = {}  # 車台番号 -> first AIRAS sight (E127 delay)
             self.weight_tax: dict[str, dict] = {"mlit": {}, "kei": {}}
+            from app.integrations.sandbox.checks import ChecksState  # it builds on this module
+
+            self.checks = ChecksState()  # e-JIBAI check and 放置違反金 query
             self.fees: list[dict] = []
             self.stats = {system: Counter() for system in SYSTEMS}
             self.calls: deque = deque(maxlen=5000)
@@ -252,11 +259,11 @@ class Sandbox:
                 value = self._maintenance_windows(value)
             if key == "rejections":
                 value = self._rejection_rules(value)
-            if key in ("error_rate", "timeout_rate") and not 0 <= float(value) <= 1:
+            if key in RATE_KEYS and not 0 <= float(value) <= 1:
                 raise SettingsError(f"{key} must be between 0 and 1")
             merged[key] = value
-        if float(merged["error_rate"]) + float(merged["timeout_rate"]) > 1:
-            raise SettingsError("error_rate + timeout_rate must not exceed 1")
+        if self._fault_bounds(merged)[-1] > 1:
+            raise SettingsError("error_rate + timeout_rate + drop_rate must not exceed 1")
         return merged
 
     def _maintenance_windows(self, value) -> list[dict]:
@@ -343,6 +350,9 @@ class Sandbox:
             if fault == "timeout":
                 reply.sleep_seconds = float(self.settings["timeout_seconds"])
                 reply.outcome += "+timeout"
+            if fault == "drop":
+                reply.dropped = True
+                reply.outcome += "+drop"
             self.stats[system][reply.outcome.split(":")[0].split("+")[0]] += 1
             if fault:
                 self.stats[system][f"fault_{fault}"] += 1
@@ -355,16 +365,24 @@ class Sandbox:
         return reply
 
     def _draw_fault(self, system: str, forced: str | None) -> str | None:
-        if forced in ("error", "timeout"):
+        if forced in ("error", "timeout", "drop"):
             return forced
         if system not in self.settings["fault_systems"]:
             return None
         draw = self._rng.random()
-        if draw < float(self.settings["error_rate"]):
-            return "error"
-        if draw < float(self.settings["error_rate"]) + float(self.settings["timeout_rate"]):
-            return "timeout"
+        for fault, bound in zip(("error", "timeout", "drop"), self._fault_bounds(self.settings)):
+            if draw < bound:
+                return fault
         return None
+
+    @staticmethod
+    def _fault_bounds(settings):
+        """The upper end of each fault's share of the draw: error, then timeout, then drop."""
+        total, bounds = 0.0, []
+        for key in RATE_KEYS:
+            total += float(settings[key])
+            bounds.append(total)
+        return bounds
 
     def _closed_reply(self, system: str, now: datetime, forced: str | None) -> Reply | None:
         name = catalogue.SERVICE_NAMES[system]

@@ -136,6 +136,8 @@ def correction_pending(certificate):
 
 def request_resend(session, certificate, now):
     """A shop or support asks for another try of a failed or waiting send (same keys)."""
+    if certificate.approval_status == "pending":
+        raise CertificateInputError("承認待ちの保適証は送信できません。事業場管理責任者(または代務者)の承認を待ってください。")
     if certificate.status not in ("failed", "queued", "sent") and not (
             certificate.oss_request is not None and certificate.oss_request.status == "failed"):
         raise CertificateInputError("この保適証は再送できる状態ではありません。")
