@@ -138,6 +138,29 @@ class Config:
     SCHEDULER_HEARTBEAT_SECONDS = float(os.environ.get("SCHEDULER_HEARTBEAT_SECONDS", "5"))
     SCHEDULER_STALE_SECONDS = float(os.environ.get("SCHEDULER_STALE_SECONDS", "30"))
 
+    # sec:
+    # How many reverse proxies stand before the app (app/proxy.py): 0 ignores X-Forwarded-*,
+    # 1 for the nginx of docs/operations.md.
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+    # Every request body at most this large (a Japanese 413 above it; app/input_guard.py).
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_MB", "10")) * 1024 * 1024
+    # The public application form (no login), per client address.
+    PUBLIC_FORM_RATE_LIMIT = os.environ.get("PUBLIC_FORM_RATE_LIMIT", "20 per hour")
+
+    # docsother:
+    # The official blank hybrid forms and corrected position files the association uploads
+    # (app/services/hybrid_forms.py); default instance/hybrid_forms. Shared by every web instance.
+    HYBRID_FORMS_DIR = os.environ.get("HYBRID_FORMS_DIR")
+
+    # cintake:
+    # Unconfirmed 保適証 drafts nobody touched for this many days are deleted by the scheduler
+    # (scheduler/jobs/certificate_drafts.py); a correction draft of a pulled-back 保適証 is kept.
+    CERTIFICATE_DRAFT_EXPIRY_DAYS = int(os.environ.get("CERTIFICATE_DRAFT_EXPIRY_DAYS", "30"))
+
+    # cchecks: the e-JIBAI check and the 放置違反金 query (app/integrations/jibai.py, parking_fines.py).
+    JIBAI_BASE_URL = os.environ.get("JIBAI_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}/jibai")
+    PARKING_FINES_BASE_URL = os.environ.get("PARKING_FINES_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}/parking")
+
 
 def with_operator_samples(*, from_environment=True):
     """Development, the tests and the demo: the operator settings the environment does not set

@@ -24,6 +24,7 @@ ACTION_LABELS = {
     "lockout": "アカウントロック", "unlock": "ロック解除", "password_changed": "パスワード変更",
     "registration_notice_mailed": "通知書メール送信",
     "registration_notice_printed": "通知書PDF発行",
+    "login_refused_stopped": "利用停止中のアクセス",
 }
 
 

@@ -34,6 +34,14 @@ def build_app(config_object=None):
     register_gates(flask_app)
     register_error_handlers(flask_app)
 
+    from app import input_guard
+
+    input_guard.register(flask_app)
+
+    from app.proxy import trust_proxies
+
+    trust_proxies(flask_app)
+
     @flask_app.context_processor
     def _banners():
         def keizoku_banners():

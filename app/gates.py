@@ -1,4 +1,5 @@
-"""Request gates that apply to every view: forced password change and operating hours.
+"""Request gates that apply to every view: a deactivated business or site, forced password
+change and operating hours.
 
 Both run after FAB has put the user on ``g.user``. They are the only places these two
 rules live, so a new view cannot bypass them.
@@ -6,6 +7,7 @@ rules live, so a new view cannot bypass them.
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 
 from app.domain.hours import Hours, in_closure, is_closed, next_opening
+from app.tenancy import SERVICE_STOPPED_MESSAGE, service_stopped
 from app.timeutil import now
 
 # Endpoints anyone may reach whatever their state (login, logout, static files).
@@ -41,6 +43,24 @@ def closed_response(moment):
     return render_template("keizoku/maintenance.html", reason=reason, reopens=reopens), 503, headers
 
 
+def stopped_response(user):
+    """The association deactivated this user's business or sites: out, with the reason."""
+    from flask import flash
+    from flask_login import logout_user
+
+    from app import audit
+    from app.extensions import appbuilder, db
+
+    audit.record(db.session, "login_refused_stopped", entity=user, actor=user,
+                 detail=f"{request.method} {request.path}"[:500])
+    db.session.commit()
+    if _is_api():
+        return jsonify(error="service_stopped", message=SERVICE_STOPPED_MESSAGE), 403
+    logout_user()
+    flash(SERVICE_STOPPED_MESSAGE, "danger")
+    return redirect(appbuilder.get_url_for_login)
+
+
 def register_gates(app):
     @app.before_request
     def _gates():
@@ -50,6 +70,8 @@ def register_gates(app):
         user = g.get("user")
         if user is None or not user.is_authenticated:
             return None
+        if service_stopped(user):
+            return stopped_response(user)
         if not user.is_association:
             moment = now()
             if is_closed(moment, hours_from_config(current_app.config)):

@@ -3,7 +3,9 @@
 Every shop-facing view, API, service and download scopes its queries through
 ``scope(query, model, tenant)``. A tenant is taken from the logged-in user by
 ``current_tenant()``; with no user, no business or no sites it matches nothing
-(default-deny). The association's screens do not use this layer: they are separate
+(default-deny). A deactivated business has no tenant, a deactivated site is not in one, and
+``service_stopped`` says when that leaves a user nothing (the gates then log them out). The
+association's screens do not use this layer: they are separate
 views behind association-only permissions.
 
 A model declares how it is owned with ``__tenant_scope__``:
@@ -39,14 +41,34 @@ class Tenant:
 NOBODY = Tenant(business_id=None, site_ids=frozenset())
 
 
+SERVICE_STOPPED_MESSAGE = (
+    "ご利用の事業者または事業場は、協会により利用停止となっています。"
+    "ログイン・送信はできません。再開については協会サポートデスクにお問い合わせください。"
+)
+
+
+def _own_sites(user):
+    return [s for s in user.sites if s.business_id == user.business_id]
+
+
 def tenant_of(user) -> Tenant:
     if user is None or not getattr(user, "is_authenticated", False):
         return NOBODY
     business_id = getattr(user, "business_id", None)
-    if business_id is None:
+    if business_id is None or not user.business.active:
         return NOBODY
-    site_ids = frozenset(s.id for s in user.sites if s.business_id == business_id)
+    site_ids = frozenset(s.id for s in _own_sites(user) if s.active)
     return Tenant(business_id=business_id, site_ids=site_ids, user_id=user.id)
+
+
+def service_stopped(user) -> bool:
+    """A shop user whose business, or every one of whose sites, the association deactivated."""
+    if user is None or getattr(user, "business_id", None) is None:
+        return False
+    if not user.business.active:
+        return True
+    sites = _own_sites(user)
+    return bool(sites) and not any(s.active for s in sites)
 
 
 def current_tenant() -> Tenant:

@@ -336,7 +336,8 @@ def main():
     python = sys.executable
     processes = [
         subprocess.Popen([python, "-m", "app.integrations.sandbox", "--host", "127.0.0.1",
-                          "--port", str(sandbox_port), "--profile", "fast"], cwd=ROOT, env=env,
+                          "--port", str(sandbox_port), "--profile", "fast", "--state-file", ""],
+                         cwd=ROOT, env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         subprocess.Popen([os.path.join(os.path.dirname(python), "gunicorn"), "-w", str(args.workers),
                           "--threads", "2", "-b", f"127.0.0.1:{app_port}", "--timeout", "60",

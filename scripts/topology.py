@@ -205,7 +205,8 @@ class Topology:
 
     def start_sandbox(self, port, profile="fast"):
         return self.start("sandbox", [PYTHON, "-m", "app.integrations.sandbox", "--host",
-                                      "127.0.0.1", "--port", str(port), "--profile", profile])
+                                      "127.0.0.1", "--port", str(port), "--profile", profile,
+                                      "--state-file", str(self.dir / "sandbox-state.json")])
 
     def start_gunicorn(self, name, port, workers=2, threads=2):
         return self.start(name, [str(BIN / "gunicorn"), "-w", str(workers), "--threads",

@@ -84,6 +84,7 @@ def _clean_app_state(request):
     from flask_appbuilder import Model
 
     from app.extensions import db
+    from app.services.fees import seed_shipped_data
 
     with flask_app.app_context():
         db.session.rollback()
@@ -91,6 +92,8 @@ def _clean_app_state(request):
             for table in reversed(Model.metadata.sorted_tables):
                 if table.name not in PERMANENT_TABLES:
                     conn.execute(table.delete())
+        seed_shipped_data(db.session)  # the prices and fees migration 0012 seeds
+        db.session.commit()
         db.session.remove()
 
 
@@ -245,8 +248,11 @@ class Browser:
         return response
 
     def logout(self):
+        self._token = None  # the login started a fresh session, with its own CSRF token
+        response = self.post("/logout/")
+        assert response.status_code == 302, "logout refused"
         self._token = None
-        return self.client.get("/logout/")
+        return response
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ CAR = {
                    "validity_years": 2, "use": "private", "body": "passenger", "eco": "",
                    "vehicle_weight_kg": 1200, "gross_weight_kg": 1475, "application_type": "oss",
                    "application_agent": "jaspa", "consent": True},
-    "insurance": {"policy1_certificate_number": "ABC-1234 5678", "policy1_insurer_name": "試験損保",
+    "insurance": {"policy1_certificate_number": "ABC-1234 5678", "policy1_insurer_name": "東京海上日動",
                   "policy1_start_date": "2026-11-20", "policy1_end_date": "2029-01-20", "policy1_electronic": True},
     "inspection_fee_yen": 1600,
 }

@@ -166,8 +166,14 @@ def test_invoice_csv_in_utf8_with_bom_and_shift_jis(app, db_session, tenants, cl
     assert utf8.startswith(b"\xef\xbb\xbf") and b"\r\n" in utf8
     rows = list(csv.reader(io.StringIO(utf8.decode("utf-8-sig"), newline="")))
     assert rows == list(csv.reader(io.StringIO(sjis.decode("cp932"), newline="")))
-    assert len(rows) == 1 + len(invoice.lines)
+    # The lines, then per rate its total and tax, the amount billed and the 登録番号.
+    assert len(rows) == 1 + len(invoice.lines) + 2 * len(invoice.rate_totals) + 2
     header = rows[0]
-    amounts = [int(r[header.index("金額（円）")]) for r in rows[1:]]
+    lines = rows[1:1 + len(invoice.lines)]
+    amounts = [int(r[header.index("金額（円）")]) for r in lines]
     assert sum(amounts) == invoice.total_yen
-    assert {r[header.index("区分")] for r in rows[1:]} == {"電子保適証作成", "記録簿作成"}
+    assert {r[header.index("区分")] for r in lines} == {"電子保適証作成", "記録簿作成"}
+    kinds = {r[header.index("区分")]: r[header.index("金額（円）")] for r in rows[1 + len(invoice.lines):]}
+    assert kinds["ご請求額（税込）"] == str(invoice.total_yen) == "3760"
+    assert kinds["10%対象 うち消費税等"] == str(invoice.tax_yen) == "341"
+    assert any(billing.registration_number() in k for k in kinds)

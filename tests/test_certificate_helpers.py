@@ -35,7 +35,7 @@ def inspection_form(inspector_id, application_type="oss", odometer="45678", kind
 
 
 def insurance_form(end="2029-01-20", electronic=True):
-    form = {"policy1_certificate_number": "ABC-1234 5678", "policy1_insurer_name": "試験損保",
+    form = {"policy1_certificate_number": "ABC-1234 5678", "policy1_insurer_name": "東京海上日動",
             "policy1_start_date": "2026-11-20", "policy1_end_date": end}
     if electronic:
         form["policy1_electronic"] = "y"
@@ -63,10 +63,11 @@ def sandbox_config(app, **settings):
     """A real sandbox server, with the app's base URLs pointed at it for the duration."""
     base_url, server = start_sandbox_in_thread(port=0, **settings)
     keys = ("AIRAS_BASE_URL", "AINAS_BASE_URL", "MLIT_BASE_URL", "MLIT_KEI_BASE_URL",
-            "OUTSIDE_TIMEOUT_SECONDS")
+            "OUTSIDE_TIMEOUT_SECONDS", "JIBAI_BASE_URL", "PARKING_FINES_BASE_URL")
     previous = {k: app.config.get(k) for k in keys}
     app.config.update(AIRAS_BASE_URL=server.url("airas"), AINAS_BASE_URL=server.url("ainas"),
-                      MLIT_BASE_URL=server.url("mlit"), MLIT_KEI_BASE_URL=server.url("kei"))
+                      MLIT_BASE_URL=server.url("mlit"), MLIT_KEI_BASE_URL=server.url("kei"),
+                      JIBAI_BASE_URL=server.url("jibai"), PARKING_FINES_BASE_URL=server.url("parking"))
     try:
         yield server
     finally:
@@ -76,3 +77,24 @@ def sandbox_config(app, **settings):
             else:
                 app.config[key] = value
         server.stop()
+
+
+def site_a_ready(tenants, session):
+    """Tenant A's ids and its Tenant, with its first site ready for AIRAS."""
+    from app.tenancy import Tenant
+
+    ids = tenants.ids["a"]
+    ready_site(session, ids["Site"])
+    session.commit()
+    return ids, Tenant(ids["Business"], frozenset(ids["sites"]))
+
+
+def confirmed_certificate(session, ids, tenant, chassis, now, **kwargs):
+    """The id of a certificate confirmed by tenant A's inspector from a filled draft."""
+    from app.services.certificates import confirmation
+
+    draft = filled_draft(session, tenant, ids["Site"], ids["users"]["inspector"], chassis, **kwargs)
+    certificate = confirmation.confirm(session, draft, ids["users"]["inspector"],
+                                       set(confirmation.PREFLIGHT_ITEMS), now)
+    session.commit()
+    return certificate.id

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models.billing import BillableEvent
 from app.models.certificate import Certificate, CertificateEvent, PrinterOffset
-from app.reports import hybrid
+from app.reports import form_layouts, hybrid
 from app.services.certificates import common, confirmation, sender
 from app.tenancy import Tenant
 from app.timeutil import JST
@@ -153,7 +153,7 @@ def test_hybrid_printouts_follow_positions_and_offset(app, ctx, db_session):
         certificate_id = _confirmed(db_session, ids, tenant, "HYB10-0012345", application_type="hybrid")
         certificate = db_session.get(Certificate, certificate_id)
         assert certificate.oss_request is None and certificate.payload["application_type"] == "hybrid"
-        box = hybrid.positions()["ocr_sheet"]["fields"]["chassis_last7"]
+        box = form_layouts.shipped_layout("ocr-registered")["fields"]["chassis_last7"]
 
         def left_of(pdf, text):
             """(x, y) in mm from the top-left of where ``text`` is drawn."""

@@ -28,7 +28,7 @@ ACTION_NAMES = ("muldelete",)
 # Every other URL argument: a value the rule accepts for the user's own rows. A new kind of
 # argument gets a line here (test_every_rule_argument_is_known says which).
 ARG_VALUES = {"name": ACTION_NAMES[0], "kind": "confirmation", "month": SEED_MONTH,
-              "locale": "ja"}
+              "locale": "ja", "form": "ocr-kei"}
 # Arguments that name a file or a public page rather than a row; each has its own test below.
 NAME_ARGS = {"filename": "test_downloads_by_file_name_are_refused",
              "reference": "test_application_pdf_needs_the_sending_browser",

@@ -17,7 +17,9 @@ ALLOWED = {"Keizoku", "AIRAS", "AINAS", "OSS", "PDF", "CSV", "QR", "ID", "URL", 
            "MLIT", "A3", "A4", "registered", "hybrid_only", "Demo", "Pass",
            # units and names people in the trade read as they are
            "mm", "km", "kPa", "ppm", "cd", "dB", "CO", "HC", "JIS", "JSON", "API",
-           "Microsoft", "Edge", "Windows", "Chromium"}
+           "Microsoft", "Edge", "Windows", "Chromium",
+           # OBD検査 and the 特定DTC照会アプリ are the official names (shop-workflow.md §4)
+           "OBD", "DTC"}
 SKIP = {"static", "appbuilder.static", "AuthDBView.logout", "KeizokuAuthDBView.logout",
         "LocaleView.index", "MenuApi.get_menu_data", "OpenApi.get", "SwaggerView.show"}
 WORD = re.compile(r"[A-Za-z][A-Za-z]+")

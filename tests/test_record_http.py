@@ -11,6 +11,7 @@ from app.domain.inspection_forms import applicable_checks
 from app.models.billing import BillableEvent
 from app.models.record import PrintBatch, Record
 from tests.conftest import Browser
+from tests.tenant_seeds.signers import SIGNING_PIN
 from tests.test_japanese_ui import english_words
 from tests.test_record_services import (
     A3_LANDSCAPE,
@@ -78,7 +79,7 @@ def test_beppyo3_12_month_record_over_http(app, tenants, browser, tmp_path, monk
         "signature": "chief_mechanic",
         "signer_id": tenants.ids["a"]["ChiefMechanic"]}).status_code == 403
     assert browser.post(f"/records/{record_id}/sign", {
-        "signature": "chief_mechanic",
+        "signature": "chief_mechanic", "pin": SIGNING_PIN,
         "signer_id": tenants.ids["a"]["ChiefMechanic"]}).status_code == 302
     with app.app_context():
         record = db.session.get(Record, record_id)

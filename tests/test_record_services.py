@@ -13,6 +13,7 @@ from app.models.billing import BillableEvent
 from app.models.record import Record
 from app.services import records as svc
 from app.tenancy import tenant_of
+from tests.tenant_seeds.signers import SIGNING_PIN
 
 A3_LANDSCAPE = (1190.6, 841.9)
 A4_PORTRAIT = (595.3, 841.9)
@@ -177,9 +178,9 @@ def test_signing_roles_lock_and_correction_as_new_version(app, tenants):
         with pytest.raises(svc.RecordError, match="権限"):
             svc.sign_record(db.session, tenant, manager, record.id, signature="inspector",
                             signer_id=a["Inspector"])
-        # A site manager may sign as 整備主任者; that signature locks the content.
+        # At the site manager's tablet the 整備主任者 signs with their own PIN; that locks the content.
         svc.sign_record(db.session, tenant_for(db, tenants), manager, record.id,
-                        signature="chief_mechanic", signer_id=a["ChiefMechanic"])
+                        signature="chief_mechanic", signer_id=a["ChiefMechanic"], pin=SIGNING_PIN)
         assert record.status == "draft" and record.locked
         with pytest.raises(svc.RecordError, match="訂正版"):
             svc.set_result(db.session, tenant, record.id, "brakes.pedal.12.2", ["A"])

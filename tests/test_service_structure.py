@@ -124,7 +124,10 @@ def test_the_certificate_use_cases_are_split_by_concern():
     package = "app.services.certificates"
     assert {m for m in graph if m.startswith(package + ".")} == {
         f"{package}.{m}" for m in ("common", "labels", "events", "drafts", "confirmation", "sender",
-                                   "followup", "corrections")}
+                                   "followup", "corrections", "used_vehicles", "delegation",
+                                   # cchecks: e-JIBAI, OBD検査, 放置違反金 and their hooks
+                                   "jibai", "obd", "parking_fines", "prechecks",
+                                   "signoff")}
 
 
 def _tree(tmp_path, files):

@@ -91,6 +91,11 @@ def test_a_notice_entered_in_japan_time_is_stored_in_utc(app, tenants, browser):
         notice_id = notice.id
     edit = browser.get(f"/support/notices/edit/{notice_id}").get_data(as_text=True)
     assert "2026-11-26 09:00:00" in edit  # shown again in Japan time
+    # The list searches in Japan time too: "from after 08:59" finds it, "after 09:01" does not.
+    after = "/support/notices/list/?_flt_1_shown_from="
+    assert "12月1日 臨時メンテナンス" in browser.get(after + "2026-11-26 08:59:00").get_data(as_text=True)
+    assert "12月1日 臨時メンテナンス" not in browser.get(after + "2026-11-26 09:01:00").get_data(
+        as_text=True)
     texts = [b.text for b in _banners(app, datetime(2026, 11, 26, 10, 0, tzinfo=JST))]
     assert texts == ["12月1日 臨時メンテナンス: 2:00〜4:00は停止します。"]
     assert "12月1日 臨時メンテナンス" in app.test_client().get("/guide/notices").get_data(

@@ -79,11 +79,15 @@ def test_the_seed_names_the_service_by_its_setting_and_describes_its_register(ap
     text = "".join(e["title"] + e["body"] for e in seed["entries"])
     assert "スマート継続" not in text and text.count("{service_name}") == 7
     app_config["SERVICE_NAME"] = "整備ネット"
+    app_config["ASSOCIATION_NAME"] = "一般社団法人 架空県自動車整備振興会"
     assert app.test_cli_runner().invoke(args=["support", "seed-faq"]).exit_code == 0
     with app.app_context():
         entries = {e.slug: e for e in db.session.scalars(select(FaqEntry))}
     assert entries["q8"].title == "整備ネットの利用にはソフトウェア(アプリ)をダウンロードする必要がありますか?"
     assert not any("{service_name}" in e.title + e.body for e in entries.values())
+    # Q18: no usage figures of another service; the association answers.
+    assert entries["q18"].body.startswith("ご利用中の事業者数・事業場数は、一般社団法人 架空県自動車整備振興会")
+    assert not any("{association_name}" in e.body or "5,180" in e.body for e in entries.values())
     # Q28: the product has a 発行管理簿 (certificates/register), as PDF and CSV.
     assert entries["q28"].body.startswith("搭載しています。保適証メニューの「発行管理簿」で")
     assert "PDF" in entries["q28"].body and "CSV" in entries["q28"].body

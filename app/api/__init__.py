@@ -19,15 +19,13 @@ A new endpoint module needs no edit here: every module of this package is import
 """
 from __future__ import annotations
 
-import json
 import logging
-import re
 
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from app import audit
+from app import audit, input_guard
 from app.errors import MESSAGES
 from app.extensions import csrf, db
 from app.services import api_tokens
@@ -38,7 +36,6 @@ log = logging.getLogger(__name__)
 api_v1 = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = {"api_v1.openapi"}
 MAX_BODY_BYTES = 2 * 1024 * 1024
-MAX_JSON_DEPTH = 32
 RATE_LIMIT_SCOPE = "api_v1_token"
 ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
@@ -89,49 +86,18 @@ def require(permission, view_name):
 
 # --- request bodies ----------------------------------------------------------------------------
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
-
-
-def _depth(raw):
-    depth = deepest = 0
-    for bracket in re.findall(rb"[\[\]{}]", _JSON_STRING.sub(b"", raw)):
-        depth += 1 if bracket in (b"[", b"{") else -1
-        deepest = max(deepest, depth)
-    return deepest
-
-
-def _has_nul(value):
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
 def json_body():
-    """The request's JSON object, or an ApiError (4xx) for anything else."""
+    """The request's JSON object, or an ApiError (4xx) for anything else. Size, nesting and NUL
+    are the app-wide input guard's (app/input_guard.py), with the API's smaller size limit."""
     if request.mimetype != "application/json":
         raise ApiError(415, "unsupported_media_type",
                        "Content-Type: application/json で JSON を送ってください。")
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise ApiError(413, "too_large", f"リクエストが大きすぎます({MAX_BODY_BYTES // 1024 // 1024}MBまで)。")
-    raw = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, "too_large", f"リクエストが大きすぎます({MAX_BODY_BYTES // 1024 // 1024}MBまで)。")
-    if b"\x00" in raw:
-        raise ApiError(400, "invalid_json", "リクエストに使えない文字(NUL)が含まれています。")
-    if _depth(raw) > MAX_JSON_DEPTH:
-        raise ApiError(400, "invalid_json", f"JSON の入れ子が深すぎます({MAX_JSON_DEPTH}段まで)。")
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ApiError(400, "invalid_json", "JSON として読めません。UTF-8 の JSON オブジェクトを送ってください。") from None
+        body = input_guard.request_json(MAX_BODY_BYTES)
+    except input_guard.InputRefused as refused:
+        raise ApiError(refused.status, refused.code, refused.advice) from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "JSON のオブジェクト({ … })を送ってください。")
-    if _has_nul(body):
-        raise ApiError(400, "invalid_json", "リクエストに使えない文字(NUL)が含まれています。")
     return body
 
 
@@ -229,6 +195,12 @@ def _one_error_shape(response):
 def _api_error(exc):
     db.session.rollback()
     return error_response(exc.status, exc.code, exc.message, **exc.extra)
+
+
+@api_v1.errorhandler(input_guard.InputRefused)
+def _input_refused(refused):
+    db.session.rollback()
+    return error_response(refused.status, refused.code, refused.message)
 
 
 @api_v1.errorhandler(HTTPException)

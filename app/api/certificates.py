@@ -19,7 +19,7 @@ from app.api import ApiError, form_of, json_body, require, route
 from app.extensions import db
 from app.models.certificate import Certificate, CertificateDraft, CertificateEvent
 from app.models.tenancy import Site
-from app.services.certificates import common, confirmation, drafts, labels, sender
+from app.services.certificates import common, confirmation, drafts, jibai, labels, sender
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import JST, now, today
 
@@ -136,7 +136,8 @@ def draft_inspection(pk):
 
 @route("/certificate-drafts/<int:pk>/insurance", methods=("POST",), tenant_model=CertificateDraft)
 def draft_insurance(pk):
-    return _step(pk, "can_insurance", lambda d, form: drafts.save_insurance(db.session, d, form))
+    return _step(pk, "can_insurance", lambda d, form: drafts.save_insurance(
+        db.session, d, form, jibai_client=jibai.client_from_config()))
 
 
 def _checks_context(draft):

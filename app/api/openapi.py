@@ -126,7 +126,7 @@ def build_spec():
         "use": "private", "body": "passenger", "application_type": "oss", "application_agent": "jaspa",
         "consent": True}))
     spec.path(path="/api/v1/certificate-drafts/{id}/insurance", operations=_step("自賠責", "insurance", {
-        "policy1_certificate_number": "ABC12345678", "policy1_insurer_name": "試験損保",
+        "policy1_certificate_number": "ABC12345678", "policy1_insurer_name": "東京海上日動",
         "policy1_start_date": "2026-11-20", "policy1_end_date": "2029-01-20", "policy1_electronic": True}))
     checks = _step("確認事項", "checks", {"weight_tax_yen": 24600, "inspection_fee_yen": 1600})
     checks["get"] = {

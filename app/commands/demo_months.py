@@ -138,6 +138,8 @@ class DemoMonths:
             signer = self._user(site, "inspector")
             chief = self.session.scalars(select(ChiefMechanic).where(
                 ChiefMechanic.site_id == site.id).order_by(ChiefMechanic.id)).first()
+            if chief is not None and chief.user_id is None and signer is not None:
+                chief.user_id = signer.id  # the 整備主任者 signs only as themself: here, their login
             wanted = records_wanted + rng.randint(-1, 2)
             designated = certificates[: (wanted * 2) // 3]
             for certificate, vehicle in designated:
@@ -229,7 +231,7 @@ class DemoMonths:
         day = certificate.inspection_date
         start = dt.datetime.combine(day, dt.time(9, 0), JST)
         self._record(site, user, start, rng, dict(
-            kind="designated", form=form, interval_months=interval,
+            site_id=site.id, kind="designated", form=form, interval_months=interval,
             certificate_id=certificate.id, car_name=car[0], engine_model=car[3],
             customer_name=owner, customer_address=address),
             {"certificate_number": certificate.issue_number},

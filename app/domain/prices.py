@@ -1,7 +1,8 @@
 """Effective-dated unit prices per billable kind.
 
-The prices live in ``data/prices.json`` so that a price change is a new row with a date, not a
-code change. Whether 31 円 / 33 円 include consumption tax is not stated by the product guide;
+The prices are rows with a date, not code: shipped in ``data/prices.json`` (the seed), kept by the
+association in the ``unit_price`` table (``services/fees.price_table`` builds a ``PriceTable``
+from it). Whether 31 円 / 33 円 include consumption tax is not stated by the product guide;
 the decision (tax-included) and its reasoning are recorded in the data file itself
 (billing-formats.md §3.3).
 """
@@ -71,6 +72,9 @@ class PriceTable:
         with open(path, encoding="utf-8") as f:
             return cls.from_dict(json.load(f))
 
+    def all_prices(self) -> list[Price]:
+        return [price for kind in BILLABLE_KINDS for price in self._by_kind.get(kind, [])]
+
     def unit_price(self, kind: str, on_date: dt.date) -> Price:
         if isinstance(on_date, dt.datetime) or not isinstance(on_date, dt.date):
             # The billable moment must already be reduced to its Japan-time date by the caller.
@@ -124,6 +128,13 @@ def _parse_row(index: int, row: dict[str, Any]) -> Price:
 @lru_cache(maxsize=1)
 def default_price_table() -> PriceTable:
     return PriceTable.from_file(PRICES_PATH)
+
+
+def price_seed_rows() -> list[dict[str, Any]]:
+    """The shipped prices as rows of the unit_price table (its seed)."""
+    return [{"kind": p.kind, "amount_yen": p.amount_yen, "tax_included": p.tax_included,
+             "tax_rate": str(p.tax_rate), "effective_from": p.effective_from, "source": p.source}
+            for p in PriceTable.from_file(PRICES_PATH).all_prices()]
 
 
 def unit_price(kind: str, on_date: dt.date, table: PriceTable | None = None) -> Price:

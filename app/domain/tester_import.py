@@ -69,6 +69,10 @@ PASS_WORDS = {"○", "〇", "OK", "ok", "合", "合格", "1", "G", "PASS"}
 FAIL_WORDS = {"×", "NG", "ng", "否", "不合格", "0", "F", "FAIL"}
 DIRECTION_WORDS = {"IN": "IN", "イン": "IN", "I": "IN", "OUT": "OUT", "アウト": "OUT", "O": "OUT"}
 MAX_ERRORS = 30
+# A test line's export is a few kilobytes; a larger file is not one (and is not read further).
+MAX_EXPORT_BYTES = 512 * 1024
+TOO_LARGE_MESSAGE = (f"ファイルが大きすぎます({MAX_EXPORT_BYTES // 1024}KBまで)。"
+                     "検査ラインから出力したままのファイルを選んでください。")
 
 
 class TesterImportError(ValueError):
@@ -268,6 +272,8 @@ def parse_tester_export(content, profiles: dict[str, dict], profile_code: str | 
     ``profiles`` maps code → profile (the active ones); ``profile_code`` picks one, or None
     to pick it by the maker code of the first data line.
     """
+    if len(content) > MAX_EXPORT_BYTES:
+        raise TesterImportError([TOO_LARGE_MESSAGE])
     profile = _choose_profile(content, profiles, profile_code)
     text = _decode(content, profile.get("encodings"))
     columns = profile["columns"]

@@ -14,12 +14,12 @@ Unknown keys are ignored; absent keys count as "".
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.domain import json_limits
 from app.domain.messages import CodedError, DomainWarning
 from app.domain.wareki import parse_wareki
 
@@ -37,6 +37,7 @@ FIELD_KEYS: tuple[str, ...] = (
     "vehicle_weight_kg", "gross_weight_kg", "length_cm", "width_cm", "height_cm",
     "displacement", "displacement_unit", "fuel",
     "odometer_km", "odometer_recorded_on", "previous_odometer_km", "previous_odometer_recorded_on",
+    "obd_target",
 )
 
 _SAME_AS_OWNER = "***"  # 登録車: ＊＊＊ after NFKC
@@ -193,8 +194,8 @@ def _load(data: bytes | str | dict) -> dict:
         raise VehicleCertFileError("TOO_LARGE", "ファイルが大きすぎます（1MBまで）。車検証閲覧アプリで出力した"
                                    "車検証情報ファイル（JSON）を選んでください。")
     try:
-        loaded = json.loads(bytes(data).decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
+        loaded = json_limits.load(bytes(data), encoding="utf-8-sig")
+    except json_limits.JsonRefused:  # not JSON, nested too deep, a NUL: not the app's file
         raise VehicleCertFileError("NOT_JSON", "車検証情報ファイル（JSON）として読み込めませんでした。"
                                    "車検証閲覧アプリで出力したJSONファイルを選んでください。") from None
     if not isinstance(loaded, dict):
@@ -322,6 +323,8 @@ def parse_cert_file(data: bytes | str | dict, *, scanned_chassis_number: str | N
         "displacement_unit": _text(r.get("DisplacementUnit")) or "L",
         "fuel": _text(r.get("FuelClass")),
         **odometer,
+        # 「OBD検査対象」 is printed in 備考 (shop-workflow.md §4 [S]; its place in the file [I]).
+        "obd_target": "OBD検査対象" in _nfkc(r.get("NoteInfo")).upper(),
     }
     _check_ids(r, kind, fields["elect_cert_mg_no"], fields["car_id"])
     return VehicleCertFile({key: fields[key] for key in FIELD_KEYS}, tuple(r.warnings), dict(info))

@@ -27,6 +27,7 @@ __all__ = [
     "era_of",
     "format_wareki",
     "parse_wareki",
+    "parse_wareki_month",
 ]
 
 
@@ -141,3 +142,32 @@ def parse_wareki(text: str) -> date:
             f"{format_wareki(era.start)}から{span_end}です。"
         )
     return result
+
+
+_LONG_MONTH = re.compile(r"^(明治|大正|昭和|平成|令和)\s*(元|\d{1,3})\s*年\s*(\d{1,2})\s*月$")
+_SHORT_MONTH = re.compile(r"^([MTSHR])\s*(\d{1,3})\s*([./-])\s*(\d{1,2})$")
+
+
+def parse_wareki_month(text: str) -> date:
+    """A 和暦 year and month (``平成31年4月``, ``H31.04``) as the first day of that month;
+    ValueError (Japanese) if invalid. The month must lie in the era (``令和元年4月`` does not)."""
+    normalized = unicodedata.normalize("NFKC", text if isinstance(text, str) else "").strip()
+    long_match, short_match = _LONG_MONTH.match(normalized), _SHORT_MONTH.match(normalized.upper())
+    if long_match:
+        era, year, month = long_match.groups()
+        first, last = f"{era}{year}年{month}月1日", f"{era}{year}年{month}月"
+    elif short_match:
+        era, year, sep, month = short_match.groups()
+        first, last = f"{era}{year}{sep}{month}{sep}1", f"{era}{year}{sep}{month}{sep}"
+    else:
+        raise ValueError(f"「{text}」は和暦の年月として読めません。「平成31年4月」または「H31.04」の形で入力してください。")
+    try:
+        return parse_wareki(first)
+    except ValueError:
+        # An era that began mid-month (令和元年5月1日, 平成元年1月8日): the month's later days count.
+        for day in range(2, 32):
+            try:
+                return parse_wareki(last + (f"{day}日" if long_match else str(day))).replace(day=1)
+            except ValueError:
+                continue
+        raise ValueError(f"「{text}」は和暦の年月として正しくありません。月と元号の期間を確かめてください。") from None

@@ -16,6 +16,8 @@ from app.integrations.base import (
     OutsideServerError,
     OutsideSystemError,
     OutsideTimeoutError,
+    fit_for_shop,
+    shop_reason,
 )
 from app.integrations.weight_tax_inquiry import WeightTaxInquiryClient
 
@@ -36,4 +38,6 @@ __all__ = [
     "OutsideSystemError",
     "OutsideTimeoutError",
     "WeightTaxInquiryClient",
+    "fit_for_shop",
+    "shop_reason",
 ]

@@ -92,5 +92,6 @@ class AirasClient(OutsideSystemClient):
                                      status_codes=AIRAS_STATUS_CODES, raw_field="airas_status")
         result["issue_number"] = body.get("issue_number")
         result["report_status"] = body.get("report_status")
+        result["chassis_number"] = body.get("chassis_number")  # whose 保適証 AIRAS answered about
         result["linked"] = result["status"] in LINKED_STATUS_CODES
         return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -80,6 +81,36 @@ REASON_ADVICE = {
 DEFAULT_ADVICE = "内容を確認して修正してから、もう一度送信してください。"
 
 
+# Text that must never reach a shop's screen: URLs, hosts and addresses, exception and class names,
+# markup. It goes to the log; the shop gets a Japanese sentence (`shop_reason`).
+_INTERNALS = re.compile(r"https?:|://|www\.|exception|error|traceback|pool|host|port\b|localhost|"
+                        r"\b\d{1,3}(?:\.\d{1,3}){3}\b|<[a-z/!]|[{}\[\]]", re.IGNORECASE)
+# Our words for failures that carry no words of the outside system.
+SHOP_REASONS = {
+    "TIMEOUT": "{name}から時間内に応答がありませんでした。",
+    "CONNECTION": "{name}に接続できませんでした。",
+    "SERVER_ERROR": "{name}で一時的な障害が起きています。",
+    "HOURS": "{name}の利用時間外です。",
+    "MAINTENANCE": "{name}はメンテナンス中です。",
+    "PROTOCOL": "{name}から想定外の応答がありました。",
+    "NOT_FOUND": "{name}に該当するデータがありません。",
+}
+DEFAULT_SHOP_REASON = "{name}がこの内容を受け付けませんでした。"
+
+
+def fit_for_shop(text: str | None) -> str | None:
+    """``text`` when a shop may read it (plain words), else None."""
+    return text if text and not _INTERNALS.search(text) else None
+
+
+def shop_reason(exc: "OutsideSystemError") -> str:
+    """The one Japanese sentence a shop reads for why an outside call failed: the outside
+    system's own words when they are plain words, otherwise ours for the kind of failure.
+    Exception text, hosts and URLs never appear; they are in ``str(exc)`` for the log."""
+    name = SYSTEM_NAMES.get(exc.system, exc.system)
+    return fit_for_shop(exc.reason) or SHOP_REASONS.get(exc.code, DEFAULT_SHOP_REASON).format(name=name)
+
+
 def advice_for(code: str | None) -> str:
     """Our advice to the shop for an outside reason code (a generic one for unknown codes)."""
     return REASON_ADVICE.get(code or "", DEFAULT_ADVICE)
@@ -95,7 +126,7 @@ class OutsideSystemError(Exception):
     retryable = False
 
     def __init__(self, system, message, *, code=None, retryable=None, retry_after=None,
-                 http_status=None, reason=None, detail=None):
+                 http_status=None, reason=None, detail=None, internal=None):
         self.system = system
         self.message = message
         if code is not None:
@@ -104,9 +135,11 @@ class OutsideSystemError(Exception):
             self.retryable = retryable
         self.retry_after = retry_after
         self.http_status = http_status
-        self.reason = reason  # the outside system's own words, when it gave any
+        # The outside system's own words, when it gave plain ones; anything technical is `internal`.
+        self.reason = fit_for_shop(reason)
+        self.internal = internal if self.reason == reason else " ".join(filter(None, (internal, reason)))
         self.detail = detail or {}
-        super().__init__(f"{system}: {self.code} (http {http_status}): {reason or message}")
+        super().__init__(f"{system}: {self.code} (http {http_status}): {self.internal or reason or message}")
 
 
 class OutsideTimeoutError(OutsideSystemError):
@@ -241,13 +274,13 @@ class OutsideSystemClient:
                 self.system,
                 f"{self.system_name}から時間内に応答がありませんでした。送信内容は同じ送信キーで自動的に再送します"
                 "(二重登録にはなりません)。",
-                retry_after=DEFAULT_RETRY_AFTER["TIMEOUT"], reason=str(exc)) from exc
+                retry_after=DEFAULT_RETRY_AFTER["TIMEOUT"], internal=f"{method} {url}: {exc}") from exc
         except requests.RequestException as exc:
             raise OutsideConnectionError(
                 self.system,
                 f"{self.system_name}に接続できませんでした。自動で再送します。"
                 "長く続く場合はインターネット接続を確認してください。",
-                retry_after=DEFAULT_RETRY_AFTER["CONNECTION"], reason=str(exc)) from exc
+                retry_after=DEFAULT_RETRY_AFTER["CONNECTION"], internal=f"{method} {url}: {exc}") from exc
         log.debug("%s %s %s -> %s (key %s)", self.system, method, path, response.status_code, idempotency_key)
         body = _json_body(response)
         if 200 <= response.status_code < 300:
@@ -273,7 +306,7 @@ class OutsideSystemClient:
         if status >= 500 or status == 429:
             return OutsideServerError(
                 self.system,
-                f"{self.system_name}で一時的な障害が起きています(HTTP {status})。自動で再送します。",
+                f"{self.system_name}で一時的な障害が起きています。自動で再送します。",
                 retry_after=retry_after or DEFAULT_RETRY_AFTER["SERVER_ERROR"], **common)
         if status == 404 and code in (None, "NOT-FOUND-RECORD"):
             return OutsideNotFoundError(
@@ -285,15 +318,14 @@ class OutsideSystemClient:
         error_class = _RETRYABLE_REASONS.get(code, OutsideRejectedError)
         if error_class is not OutsideRejectedError and retry_after is None:
             retry_after = DEFAULT_RETRY_AFTER.get(code, DEFAULT_RETRY_AFTER["SERVER_ERROR"])
-        message = f"{self.system_name}: {reason or code} {advice_for(code)}"
+        message = f"{self.system_name}: {fit_for_shop(reason) or code} {advice_for(code)}"
         return error_class(self.system, message, code=code, retry_after=retry_after, **common)
 
     def _protocol_error(self, response, what: str) -> OutsideProtocolError:
         return OutsideProtocolError(
             self.system,
-            f"{self.system_name}から想定外の応答がありました(HTTP {response.status_code})。"
-            "協会のサポートに連絡してください。",
-            http_status=response.status_code, reason=f"{what}: {response.text[:200]!r}")
+            f"{self.system_name}から想定外の応答がありました。協会のサポートに連絡してください。",
+            http_status=response.status_code, internal=f"{response.url}: {what}: {response.text[:200]!r}")
 
     def _status_result(self, body: dict, response, *, id_field: str, status_codes: dict,
                        raw_field: str) -> dict:

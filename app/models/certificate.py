@@ -87,6 +87,7 @@ class Certificate(PlateSearchMixin, SiteOwnedMixin, TimestampMixin, Model):
     __audited__ = True
     __table_args__ = (
         UniqueConstraint("idempotency_key", name="uq_certificate_idempotency_key"),
+        UniqueConstraint("airas_id", name="uq_certificate_airas_id"),  # one AIRAS record, one certificate
         CheckConstraint(_in("status", CERTIFICATE_STATUSES), name="ck_certificate_status"),
         CheckConstraint(_in("application_type", APPLICATION_TYPES),
                         name="ck_certificate_application_type"),
@@ -141,6 +142,12 @@ class Certificate(PlateSearchMixin, SiteOwnedMixin, TimestampMixin, Model):
     lease_token = Column(String(40))
     sent_at = Column(DateTime)
     linked_at = Column(DateTime)
+    # Two-step sign-off (services/certificates/signoff.py): None when the site does not use it,
+    # else pending / approved / returned. The sender takes only None or approved.
+    approval_status = Column(String(20))
+    approved_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    approved_at = Column(DateTime)  # UTC
+    returned_reason = Column(Text)
 
     vehicle = relationship("Vehicle")
     inspector = relationship("Inspector")

@@ -18,7 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import declared_attr, relationship
 
 from app.models.base import SiteOwnedMixin, TimestampMixin
 
@@ -122,9 +122,59 @@ class Inquiry(SiteOwnedMixin, TimestampMixin, Model):
     site = relationship("Site")
     handled_by = relationship("KeizokuUser", foreign_keys=[handled_by_id])
     created_by = relationship("KeizokuUser", foreign_keys=[created_by_id])
+    messages = relationship("InquiryMessage", back_populates="inquiry",
+                            order_by="InquiryMessage.id", cascade="all, delete-orphan")
+    memos = relationship("InquiryMemo", back_populates="inquiry", order_by="InquiryMemo.id",
+                         cascade="all, delete-orphan")
 
     def __repr__(self):
         return self.subject
+
+
+class _InquiryNote(TimestampMixin):
+    """What a thread message and a memo share: the inquiry, who wrote, what."""
+
+    id = Column(Integer, primary_key=True)
+    body = Column(Text, nullable=False)
+
+    @declared_attr
+    def inquiry_id(cls):
+        return Column(Integer, ForeignKey("inquiry.id", ondelete="CASCADE"), nullable=False,
+                      index=True)
+
+    @declared_attr
+    def author_id(cls):
+        return Column(Integer, ForeignKey("ab_user.id"))
+
+    @declared_attr
+    def author(cls):
+        return relationship("KeizokuUser")
+
+
+class InquiryMessage(SiteOwnedMixin, _InquiryNote, Model):
+    """One message of an inquiry's thread, which the shop sees: the association's answers and
+    the shop's follow-ups. The association's memos are not messages (InquiryMemo)."""
+
+    __label__ = "問い合わせのやり取り"
+    __tablename__ = "inquiry_message"
+    __tenant_scope__ = "site"
+    __audited__ = True
+
+    from_association = Column(Boolean, nullable=False)
+    mailed_at = Column(DateTime)  # UTC; None while the mail to the other side has not gone
+
+    inquiry = relationship("Inquiry", back_populates="messages")
+
+
+class InquiryMemo(_InquiryNote, Model):
+    """A note the association's staff keep on an inquiry. It has no tenant scope on purpose:
+    no shop view can query it (app/tenancy.py refuses a model without ``__tenant_scope__``)."""
+
+    __label__ = "問い合わせの対応メモ"
+    __tablename__ = "inquiry_memo"
+    __audited__ = True
+
+    inquiry = relationship("Inquiry", back_populates="memos")
 
 
 class ApplicationFormSubmission(TimestampMixin, Model):

@@ -14,6 +14,8 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy import select
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import relationship
 
 from app.models.base import SiteOwnedMixin, TimestampMixin
@@ -78,6 +80,11 @@ class Site(TimestampMixin, Model):
     billed_separately = Column(Boolean, nullable=False, default=False)
     records_enabled = Column(Boolean, nullable=False, default=False)
     active = Column(Boolean, nullable=False, default=True)
+    recording_agent_number = Column(String(20))  # 委託番号 as 記録等事務代行者 (kei OSS, issue 15.7)
+    # Two-step sign-off (shop-workflow.md §2): the 事業場管理責任者 (or the 代務者 named here)
+    # approves each confirmed 保適証 before it is sent. Off: sent as soon as it is confirmed.
+    two_step_signoff = Column(Boolean, nullable=False, default=False, server_default=sa_false())
+    signoff_deputy_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
 
     business = relationship("Business", back_populates="sites")
     inspectors = relationship("Inspector", back_populates="site")
@@ -92,6 +99,12 @@ class Site(TimestampMixin, Model):
 
     def __repr__(self):
         return self.name
+
+
+def sites_in_service():
+    """Ids of the sites that may work and send: the site and its business both active."""
+    return select(Site.id).join(Business, Site.business_id == Business.id).where(
+        Site.active.is_(True), Business.active.is_(True))
 
 
 class SiteStaffMixin(TimestampMixin):
@@ -122,6 +135,15 @@ class Inspector(SiteOwnedMixin, SiteStaffMixin, Model):
 class ChiefMechanic(SiteOwnedMixin, SiteStaffMixin, Model):
     __label__ = "整備主任者"
     __tablename__ = "chief_mechanic"
+    __audit_exclude__ = ("pin_hash",)
+
+    # The signature is the person's own (services/records.py): their login, or their PIN at
+    # the tablet, set by themself and kept hashed; wrong PINs in a row lock it.
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
+    pin_hash = Column(String(256))
+    pin_failures = Column(Integer, nullable=False, default=0, server_default="0")
+
+    user = relationship("KeizokuUser")
 
 
     site = relationship("Site", back_populates="chief_mechanics")

@@ -1,30 +1,37 @@
 """Per-site invoice detail as CSV for Excel users in Japan (billing-formats.md §4).
 
-UTF-8 with BOM is the default (Excel then reads UTF-8); cp932 is the option for importers that
-need Shift_JIS. Lines end in CR LF and fields are quoted only when they contain a comma, a
-double quote or a line break (RFC 4180, ``csv.QUOTE_MINIMAL``).
-
-A cp932 export never changes a character silently: a few look-alikes are mapped to the cp932
-form Windows itself uses (§4 "Handling"), and any other character cp932 cannot hold stops the
-export with a Japanese message listing row, column and character.
+Encoding, the cp932 check and the formula guard are those of every CSV the product writes
+(``app/reports/csv_export.py``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
 
 from app.domain.invoice_tax import rate_percent_label
 from app.domain.prices import KIND_LABELS
+from app.reports.csv_export import ENCODINGS, CsvEncodingError, render_csv
 
-ENCODINGS = ("utf-8-sig", "cp932")
+__all__ = ["COLUMNS", "CsvEncodingError", "InvoiceSummary", "render_invoice_csv"]
 
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def _month_text(value: Any) -> str:
+    """「2026年5月分」: Excel turns "2026-05" (and 「2026年5月」) into a date; this stays text."""
+    year, month = str(value).split("-")
+    return f"{int(year)}年{int(month)}月分"
+
+
+def _code_text(value: Any) -> str:
+    """指定番号 as text: Excel drops the leading zeros of a bare number ("0567" → 567), so a
+    number alone is written the way the 指定書 names it, 「第0567号」."""
+    text = _text(value)
+    return f"第{text}号" if text.isascii() and text.isdigit() else text
 
 
 def _integer(value: Any) -> str:
@@ -58,16 +65,14 @@ class Column:
     key: str
     header: str
     render: Callable[[Any], str]
-    # Free text typed by people: guarded against spreadsheet formula injection.
-    user_text: bool = False
 
 
 COLUMNS = (
     Column("invoice_number", "請求書番号", _text),
-    Column("billing_month", "ご利用月", _text),  # e.g. "2026-05"; keep it text in the caller
-    Column("business_name", "事業者名", _text, user_text=True),
-    Column("site_name", "事業場名", _text, user_text=True),
-    Column("designation_number", "指定番号", _text),  # None for a certified-only shop
+    Column("billing_month", "ご利用月", _month_text),  # "2026-05" → 「2026年5月分」
+    Column("business_name", "事業者名", _text),
+    Column("site_name", "事業場名", _text),
+    Column("designation_number", "指定番号", _code_text),  # None for a certified-only shop
     Column("kind", "区分", _kind),
     Column("quantity", "件数", _integer),
     Column("unit_price_yen", "単価（円）", _integer),
@@ -76,37 +81,6 @@ COLUMNS = (
     Column("tax_rate", "税率", _tax_rate),
 )
 
-# Characters with a cp932 form that Windows itself produces for them (§4 "Handling").
-CP932_LOOKALIKES = str.maketrans(
-    {
-        "\u301c": "\uff5e",  # 〜 WAVE DASH → ～
-        "\u2212": "\uff0d",  # − MINUS SIGN → －
-        "\u2016": "\u2225",  # ‖ → ∥
-        "\u2014": "\u2015",  # — EM DASH → ―
-        "\u00a0": " ",  # NO-BREAK SPACE → space
-    }
-)
-
-# OWASP "CSV Injection": Excel runs a cell that starts with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class CsvEncodingError(ValueError):
-    """Characters that the chosen encoding cannot hold; the message is for the user."""
-
-    def __init__(self, problems: list[tuple[int, str, str]]):
-        self.problems = problems  # (row number counting the header as 1, column header, character)
-        shown = "、".join(f"{row}行目「{header}」の「{char}」" for row, header, char in problems[:10])
-        more = f" ほか{len(problems) - 10}件" if len(problems) > 10 else ""
-        super().__init__(
-            f"Shift_JIS（cp932）で表せない文字があるため出力できません: {shown}{more}。"
-            "UTF-8（BOM付き）で出力するか、該当する名称を修正してから出力してください。"
-        )
-
-
-def _guard_formula(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
 
 def _table(rows: list[dict]) -> list[list[str]]:
     table = [[c.header for c in COLUMNS]]
@@ -114,10 +88,7 @@ def _table(rows: list[dict]) -> list[list[str]]:
         missing = [c.key for c in COLUMNS if c.key not in row]
         if missing:
             raise ValueError(f"invoice CSV row {number} lacks {', '.join(missing)}")
-        cells = []
-        for column in COLUMNS:
-            cell = column.render(row[column.key])
-            cells.append(_guard_formula(cell) if column.user_text else cell)
+        cells = [column.render(row[column.key]) for column in COLUMNS]
         # Checked after rendering, which has made sure these are ints.
         expected = row["quantity"] * row["unit_price_yen"]
         if row["amount_yen"] != expected:
@@ -126,21 +97,39 @@ def _table(rows: list[dict]) -> list[list[str]]:
     return table
 
 
-def _cp932_problems(table: list[list[str]]) -> list[tuple[int, str, str]]:
-    problems = []
-    headers = table[0]
-    for row_number, cells in enumerate(table, start=1):
-        for header, cell in zip(headers, cells):
-            for char in cell:
-                try:
-                    char.encode("cp932")
-                except UnicodeEncodeError:
-                    problems.append((row_number, header, char))
-    return problems
+@dataclass(frozen=True)
+class InvoiceSummary:
+    """What the 適格請求書 states beside the lines: the issuer's 登録番号, per tax rate the total
+    and its 消費税額等, and the amount billed (billing-formats.md §3.1 items 1, 4, 5)."""
+
+    invoice_number: str
+    billing_month: str  # "2026-05"
+    business_name: str
+    issuer_name: str
+    registration_number: str  # "T" + 13 digits
+    rate_totals: list  # Invoice.rate_totals: [{"tax_rate", "tax_included", "gross_yen", "tax_yen", ...}]
+    total_yen: int
 
 
-def render_invoice_csv(rows: list[dict], encoding: str = "utf-8-sig") -> bytes:
-    """The per-site detail lines of an invoice as CSV bytes with a Japanese header row.
+def _summary_rows(summary: InvoiceSummary) -> list[list[str]]:
+    def row(label, amount="", treatment="", rate=""):
+        return [summary.invoice_number, _month_text(summary.billing_month), summary.business_name, "", "",
+                label, "", "", amount, treatment, rate]
+
+    rows = []
+    for total in summary.rate_totals:
+        rate = _tax_rate(Decimal(total["tax_rate"]))
+        rows.append(row(f"{rate}対象 合計", _integer(total["gross_yen"]), "税込", rate))
+        rows.append(row(f"{rate}対象 うち消費税等", _integer(total["tax_yen"]), "", rate))
+    rows.append(row("ご請求額（税込）", _integer(summary.total_yen), "税込"))
+    rows.append(row(f"適格請求書発行事業者 {summary.issuer_name} 登録番号 {summary.registration_number}"))
+    return rows
+
+
+def render_invoice_csv(rows: list[dict], encoding: str = "utf-8-sig", summary: InvoiceSummary | None = None) -> bytes:
+    """The per-site detail lines of an invoice as CSV bytes with a Japanese header row, then
+    (with ``summary``) rows for each tax rate's total and tax, the amount billed and the issuer's
+    登録番号, labelled in the 区分 column with the amount in the 金額 column.
 
     Each row is a dict with the keys of ``COLUMNS`` (``kind`` a billable kind, money in int yen,
     ``tax_rate`` a Decimal, ``tax_included`` a bool). ``encoding`` is ``"utf-8-sig"`` (UTF-8 with
@@ -149,11 +138,6 @@ def render_invoice_csv(rows: list[dict], encoding: str = "utf-8-sig") -> bytes:
     if encoding not in ENCODINGS:
         raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
     table = _table(rows)
-    if encoding == "cp932":
-        table = [[cell.translate(CP932_LOOKALIKES) for cell in cells] for cells in table]
-        problems = _cp932_problems(table)
-        if problems:
-            raise CsvEncodingError(problems)
-    buffer = io.StringIO(newline="")
-    csv.writer(buffer, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerows(table)
-    return buffer.getvalue().encode(encoding)
+    if summary is not None:
+        table += _summary_rows(summary)
+    return render_csv(table[0], table[1:], encoding)

@@ -1,31 +1,29 @@
 """Printing for the hybrid (窓口申請) filing, the confirmation sheet and the 発行管理簿.
 
-The OCR sheet (専用第3号様式) and the 自動車重量税納付書 put each value at a position read from
-``data/ocr_positions.json`` (mm), shifted by the site's printer offset, so that correcting a
-position after measuring the current form is a data change, not a code change.
+The OCR sheet (専用第3号様式, or 軽専用第2号様式 for a 軽自動車) and the 自動車重量税納付書 (検査自動車,
+or 検査対象軽自動車) put each value at the position of the form's data file
+(``app/reports/form_layouts.py``), shifted by the site's printer offset, so that correcting a
+position after measuring the current form is a data change, not a code change. With the official
+blank form uploaded by the association the values are printed on it; without, values only.
+Each PDF names its form in its document title.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
-from functools import lru_cache
 from pathlib import Path
 
+from app.domain.submission_offices import submission_office
 from app.domain.wareki import format_wareki
+from app.reports import form_layouts
+from app.reports.csv_export import render_csv
 from app.reports.pdf import render_pdf
 from app.timeutil import today
 
-POSITIONS_FILE = Path(__file__).resolve().parent / "data" / "ocr_positions.json"
-
 REGISTER_HEADER = ("交付年月日", "交付番号", "登録番号", "車台番号", "検査年月日", "有効期限",
                    "自動車検査員", "申請方法", "状態")
-
-
-@lru_cache(maxsize=1)
-def positions():
-    return json.loads(POSITIONS_FILE.read_text(encoding="utf-8"))
+# 受検形態 (outside-systems.md §3.3 item 5): a 指定工場 presents the 保適証 instead of the car, as
+# the business acting for the user. What is printed in the box is data of the form (default ○).
+EXAMINATION_MODE = "指定(保適証)"
 
 
 def _labels():
@@ -37,6 +35,15 @@ def _labels():
     )
 
     return AIRAS_APPLICATION_TYPE_LABELS, BODY_LABELS, STATUS_LABELS, USE_LABELS
+
+
+def form_id(document: str, vehicle_kind: str) -> str:
+    """``document`` "ocr" or "weight-tax"; a 軽自動車 gets the 軽自動車検査協会's forms."""
+    return f"{document}-{'kei' if vehicle_kind == 'kei' else 'registered'}"
+
+
+def form_title(document: str, certificate) -> str:
+    return form_layouts.shipped_layout(form_id(document, certificate.vehicle_kind))["title"]
 
 
 def _offset(offset):
@@ -64,35 +71,52 @@ def _user(certificate):
     return (certificate.payload or {}).get("user_of_vehicle") or {}
 
 
-def ocr_sheet_values(certificate, site):
-    form = positions()["ocr_sheet"]
+def office(certificate, site) -> str:
+    """The 提出先 of this certificate's hybrid filing."""
+    return submission_office(certificate.vehicle_kind, site.address)
+
+
+def ocr_sheet_values(certificate, site, periodic_inspection, form=None):
+    """``periodic_inspection``: a 点検整備記録簿 of this inspection is presented (from the records)."""
+    form = form or form_layouts.shipped_layout(form_id("ocr", certificate.vehicle_kind))
     plate, user = _plate(certificate), _user(certificate)
     # Only the serial part, at most the last 7 characters (outside-systems.md §3.3 item 3).
     serial = certificate.chassis_number.split("-")[-1][-form["chassis_digits"]:]
     return {
         "validity_1y": "○" if certificate.validity_years == 1 else "",
         "validity_2y": "○" if certificate.validity_years == 2 else "",
+        "examination_mode": form.get("examination_mode_text", EXAMINATION_MODE),
         "plate_area": plate.get("plate_area"), "plate_class": plate.get("plate_class"),
         "plate_kana": plate.get("plate_kana"), "plate_serial": plate.get("plate_serial"),
         "chassis_last7": serial,
-        "periodic_inspection": "○",
-        # Guides say to drop everything below 100 km; the unit is data (ocr_positions.json).
+        "periodic_inspection": "○" if periodic_inspection else "",
+        # Guides say to drop everything below 100 km; the unit is data (the form's file).
         "odometer": str(certificate.odometer_km // form["odometer_unit_km"]),
+        "submission_office": office(certificate, site),
         "applicant_name": user.get("name"), "applicant_address": user.get("address"),
         "examinee_name": site.name, "examinee_address": site.address,
     }
 
 
-def ocr_sheet_pdf(certificate, site, offset=None):
-    form = positions()["ocr_sheet"]
-    return render_pdf("ocr_sheet.html", {
-        "page_size": form["page_size"], "page_margin": "0mm",
-        "fields": _placed(form, ocr_sheet_values(certificate, site), offset),
-        "note": f"{form['form']} 保適証 {certificate.issue_number or ''}",
+def _form_pdf(form_key, values, offset, forms_dir):
+    form = form_layouts.layout(form_key, forms_dir)
+    pdf = render_pdf("hybrid_form.html", {
+        "page_size": form["page_size"], "page_margin": "0mm", "title": form["title"],
+        "fields": _placed(form, values, offset),
     })
+    blank = form_layouts.blank_form(form_key, forms_dir)
+    if blank is not None:
+        return form_layouts.merge_on_blank(pdf, blank, form["title"])
+    return form_layouts.titled(pdf, form["title"])
 
 
-def weight_tax_slip_values(certificate):
+def ocr_sheet_pdf(certificate, site, offset=None, *, periodic_inspection=False, forms_dir: Path | None = None):
+    key = form_id("ocr", certificate.vehicle_kind)
+    values = ocr_sheet_values(certificate, site, periodic_inspection, form_layouts.layout(key, forms_dir))
+    return _form_pdf(key, values, offset, forms_dir)
+
+
+def weight_tax_slip_values(certificate, site):
     _types, bodies, _statuses, uses = _labels()
     inspection = (certificate.details or {}).get("inspection") or {}
     user = _user(certificate)
@@ -103,26 +127,44 @@ def weight_tax_slip_values(certificate):
         "registration_number": certificate.registration_number,
         "chassis_number": certificate.chassis_number,
         "inspection_kind": "継続検査",
-        "weight": f"{bodies.get(inspection.get('body'), '')} {weight:,} ｋｇ" if weight else "",
+        # A 軽自動車's tax does not depend on its weight (the kei slip has no weight box).
+        "weight": f"{bodies.get(inspection.get('body'), '')} {weight:,} ｋｇ"
+        if weight and certificate.vehicle_kind != "kei" else "",
         "use": uses.get(inspection.get("use"), ""),
         "years": f"{certificate.validity_years}年",
         "amount": f"{certificate.weight_tax_yen:,}円" if certificate.weight_tax_yen is not None else "",
         "basis": {"standard_rate": "エコカー(本則税率)", "exempt": "エコカー(免税)"}.get(eco, ""),
-        "date": format_wareki(today()),
+        # 納付日 is left blank: the shop writes the day it pays (buys and attaches the 印紙).
+        "submission_office": office(certificate, site),
         "taxpayer_name": user.get("name"), "taxpayer_address": user.get("address"),
     }
 
 
-def weight_tax_slip_pdf(certificate, site, offset=None):
-    form = positions()["weight_tax_slip"]
-    return render_pdf("weight_tax_slip.html", {
-        "page_size": form["page_size"], "page_margin": "0mm",
-        "fields": _placed(form, weight_tax_slip_values(certificate), offset),
-        "note": form["form"],
+def weight_tax_slip_pdf(certificate, site, offset=None, *, forms_dir: Path | None = None):
+    return _form_pdf(form_id("weight-tax", certificate.vehicle_kind),
+                     weight_tax_slip_values(certificate, site), offset, forms_dir)
+
+
+def calibration_pdf(form_key, site_name, offset=None, forms_dir: Path | None = None) -> bytes:
+    """A page to print on plain paper and lay over the form: each field's box, with its label,
+    where this site's printer will print it. The shift between a box and the form's box is the
+    printer offset to enter (or the position to correct in the form's file)."""
+    form = form_layouts.layout(form_key, forms_dir)
+    values = {name: box["label"] for name, box in form["fields"].items()}
+    fields = _placed(form, values, offset)
+    dx, dy = _offset(offset)
+    width, height = form["page_mm"]
+    fields.append({"name": "instructions", "x": width * 0.35, "y": height * 0.45, "w": width * 0.5, "h": 30.0,
+                   "text": f"印字位置の確認: {form['title']} / {site_name} / 補正 横{dx:+.1f}mm 縦{dy:+.1f}mm。"
+                           "実寸(拡大・縮小なし)で普通紙に印刷し、様式に重ねて枠のずれを測ってください。"})
+    pdf = render_pdf("hybrid_calibration.html", {
+        "page_size": form["page_size"], "page_margin": "0mm", "title": form["title"], "fields": fields,
+        "boxes": True,
     })
+    return form_layouts.titled(pdf, f"印字位置の確認 {form['title']}")
 
 
-def confirmation_pdf(certificate, site, offset=None):
+def confirmation_pdf(certificate, site):
     types, _bodies, statuses, _uses = _labels()
     user = _user(certificate)
     policies = ((certificate.details or {}).get("insurance") or {}).get("policies") or []
@@ -147,6 +189,7 @@ def confirmation_pdf(certificate, site, offset=None):
                              f"({format_wareki(_date(p['start_date']))}〜{format_wareki(_date(p['end_date']))})"
                              for p in policies)),
         ("自動車重量税", f"{certificate.weight_tax_yen:,}円" if certificate.weight_tax_yen is not None else ""),
+        ("提出先", office(certificate, site) if certificate.application_type == "hybrid" else ""),
     ]
     return render_pdf("certificate_confirmation.html", {
         "rows": rows, "site_name": site.name, "site_code": site.airas_shop_code or "",
@@ -169,11 +212,7 @@ def register_rows(certificates):
 
 def register_csv(certificates) -> bytes:
     """The 発行管理簿 as CSV, UTF-8 with a BOM so that Excel opens it in Japanese."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(REGISTER_HEADER)
-    writer.writerows(register_rows(certificates))
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return render_csv(REGISTER_HEADER, register_rows(certificates))
 
 
 def register_pdf(certificates, first_day, site=None) -> bytes:

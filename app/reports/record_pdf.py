@@ -29,6 +29,8 @@ Record dict keys (``None`` or a missing optional key prints an empty box):
   ``parking_brake`` {``percent``}; ``speedometer`` {``kmh`` at an indicated 40 km/h};
   ``headlamps`` {``beam``, ``left_cd``, ``right_cd``}; ``exhaust`` {``co_percent``, ``hc_ppm``,
   ``smoke_percent``}; ``noise`` {``db``}; ``underbody`` {}; ``obd`` {``reference``}.
+- ``obd_result`` (optional): {``label``, ``checked_on``, ``call_note``}, the 保適証's OBD検査
+  (app/services/certificates/obd.py), printed in the OBD row when the tester gave none.
 - ``replaced_parts``: ``[{"name", "quantity", "unit"}]`` (交換部品等).
 - ``work_summary``: text (整備の概要).
 - ``certificate_number``, ``sticker_number``, ``limited_certificate_number``: the numbers of
@@ -53,6 +55,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, NameObject
 
 from app.domain.inspection_forms import SYMBOL_MEANINGS, load_form
+from app.domain.wareki import format_wareki
 from app.domain.wheel_positions import (
     DEFAULT_LAYOUT,
     MEASUREMENTS,
@@ -232,7 +235,7 @@ def _context(record: dict, copy: str) -> tuple[dict, Any]:
         "shop": record.get("shop") or {},
         "measurements": measurements,
         "measurement_table": table,
-        "tester": record.get("tester") or {},
+        "tester": _with_obd_result(record.get("tester") or {}, record.get("obd_result")),
         "replaced_parts": parts,
         "summary_lines": _summary_lines(record, summary_width - 2),
         "inspector": record.get("inspector") or {},
@@ -242,6 +245,17 @@ def _context(record: dict, copy: str) -> tuple[dict, Any]:
         "qr": record.get("record_url") if copy == "shop" else None,  # drawn by record_grid
     }
     return context, grid
+
+
+def _with_obd_result(tester: dict, obd_result: dict | None) -> dict:
+    """The 保適証's OBD検査 result in the 検査の結果 OBD row, unless the tester gave one: 合格, or the
+    特例番号 with the record of the コールセンター call, kept with the 記録簿 (shop-workflow.md §4)."""
+    if not obd_result or (tester.get("obd") or {}).get("reference"):
+        return tester
+    text = f"{obd_result['label']}（{format_wareki(obd_result['checked_on'])}）"
+    if obd_result.get("call_note"):
+        text += f" 記録: {obd_result['call_note']}"
+    return {**tester, "obd": {"reference": text, "pass": True}}
 
 
 def grid_layout(record: dict, copy: str = "shop"):

@@ -2,25 +2,29 @@
 import logging
 from datetime import timedelta
 
-from flask import flash, g, redirect, request, session
+from flask import current_app, flash, g, redirect, request, session
 from flask_appbuilder import expose
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.utils.base import get_safe_redirect
-from flask_login import login_user
+from flask_login import login_user, logout_user
 from werkzeug.security import check_password_hash
 
 from app import audit
+from app.security import sessions
 from app.security.models import KeizokuUser
+from app.tenancy import SERVICE_STOPPED_MESSAGE, service_stopped
 from app.timeutil import utcnow_naive
 
 log = logging.getLogger(__name__)
 
-INVALID_LOGIN_MESSAGE = "ユーザーIDまたはパスワードが正しくありません。"
-LOCKED_MESSAGE = (
-    "ログインに続けて失敗したため、アカウントを一時的にロックしました。"
-    "{minutes}分後にもう一度お試しいただくか、協会サポートデスクにロック解除をご依頼ください。"
+# One answer for every refused login: a wrong password, an unknown user ID and a locked account
+# read the same, so the page tells nobody which user IDs exist or are locked.
+LOGIN_REFUSED_MESSAGE = (
+    "ユーザーIDまたはパスワードが正しくないか、ログインに続けて失敗したためアカウントが"
+    "一時的にロックされています。ロックは{minutes}分後に解除されます。お急ぎの場合は"
+    "協会サポートデスクにロック解除をご依頼ください。"
 )
 
 
@@ -32,7 +36,7 @@ def _auth_rate_limit():
 
 class KeizokuAuthDBView(AuthDBView):
     login_template = "keizoku/login.html"
-    invalid_login_message = INVALID_LOGIN_MESSAGE
+    invalid_login_message = LOGIN_REFUSED_MESSAGE
 
     @expose("/login/", methods=["GET", "POST"])
     def login(self):
@@ -52,10 +56,21 @@ class KeizokuAuthDBView(AuthDBView):
             session.clear()  # a fresh session on login: no fixation
             session.permanent = True  # the idle timeout applies
             login_user(user, remember=False)
+            sessions.stamp(user)
             return redirect(next_url)
         return self.render_template(
             self.login_template, title="ログイン", form=form, appbuilder=self.appbuilder
         )
+
+    @expose("/logout/", methods=["POST"])
+    def logout(self):
+        """A POST with the CSRF token (a link or an image cannot log anyone out); ends every
+        session of the user, a copied cookie included."""
+        if g.user is not None and g.user.is_authenticated:
+            self.appbuilder.sm.end_sessions(g.user)
+        logout_user()
+        session.clear()
+        return redirect(self.appbuilder.get_url_for_login)
 
 
 class KeizokuSecurityManager(SecurityManager):
@@ -76,21 +91,61 @@ class KeizokuSecurityManager(SecurityManager):
 
         return current_app.config[key]
 
+    def load_user(self, pk):
+        """The session's user, only while the session carries the user's current version."""
+        user = super().load_user(pk)
+        if user is not None and not sessions.is_current(user):
+            return None
+        return user
+
+    def end_sessions(self, user):
+        sessions.end_all(user)
+        audit.record(self.session, "logout", entity=user, actor=user)
+        self.session.commit()
+
+    def refused(self):
+        return LOGIN_REFUSED_MESSAGE.format(minutes=self._config("LOCKOUT_MINUTES"))
+
+    def is_locked(self, user, now=None):
+        return user.locked_until is not None and user.locked_until > (now or utcnow_naive())
+
+    def _expire_lock(self, user, now):
+        """A lock that has run out starts a fresh count: one try every 15 minutes must not keep
+        an account locked for ever."""
+        if user.locked_until is not None and user.locked_until <= now:
+            user.locked_until = None
+            user.fail_login_count = 0
+            self.session.commit()
+
     def authenticate(self, username, password):
         """Return (user, None) or (None, Japanese message). Counts failures, locks, audits."""
         username = (username or "").strip()
         user = self.find_user(username=username) if username else None
         now = utcnow_naive()
-        if user is not None and user.locked_until is not None and user.locked_until > now:
+        if user is not None:
+            self._expire_lock(user, now)
+        if user is not None and self.is_locked(user, now):
+            # The same work as a password check, so the answer's timing tells nothing either.
+            check_password_hash(current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"], "password")
             audit.record(self.session, "login_refused_locked", entity=user, actor=user)
             self.session.commit()
-            return None, LOCKED_MESSAGE.format(minutes=self._config("LOCKOUT_MINUTES"))
+            return None, self.refused()
         authenticated = self.auth_user_db(username, password)
+        if authenticated is not None and service_stopped(authenticated):
+            audit.record(self.session, "login_refused_stopped", entity=authenticated,
+                         actor=authenticated)
+            self.session.commit()
+            return None, SERVICE_STOPPED_MESSAGE
         if authenticated is not None:
             return authenticated, None
-        if user is not None and user.locked_until is not None and user.locked_until > now:
-            return None, LOCKED_MESSAGE.format(minutes=self._config("LOCKOUT_MINUTES"))
-        return None, INVALID_LOGIN_MESSAGE
+        return None, self.refused()
+
+    def count_wrong_password(self, user):
+        """A wrong 「現在のパスワード」 on the password change counts as a failed login; returns
+        True when the account is now locked (the caller ends the session)."""
+        self._expire_lock(user, utcnow_naive())
+        self.update_user_auth_stat(user, False)
+        return self.is_locked(user)
 
     def on_user_login(self, user):
         user.locked_until = None

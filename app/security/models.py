@@ -22,13 +22,16 @@ class KeizokuUser(User):
     __tenant_scope__ = "user"
     __audited__ = True
     __audit_exclude__ = ("password", "initial_password_hash", "last_login", "login_count",
-                         "changed_on", "changed_by_fk")
+                         "changed_on", "changed_by_fk", "session_version")
 
     business_id = Column(Integer, ForeignKey("business.id"), nullable=True, index=True)
     must_change_password = Column(Boolean, nullable=False, default=True)
     locked_until = Column(DateTime)  # UTC
     initial_password_hash = Column(String(256))
     password_changed_at = Column(DateTime)  # UTC
+    # Every session carries the version it was opened with; a bump ends them all
+    # (app/security/sessions.py).
+    session_version = Column(Integer, nullable=False, default=0, server_default="0")
 
     business = relationship("Business")
     sites = relationship("Site", secondary=user_site, order_by="Site.id")

@@ -28,11 +28,12 @@ from app import audit
 from app.domain.business_days import debit_date_for_month
 from app.domain.invoice_tax import invoice_totals
 from app.domain.prices import BILLABLE_KINDS, PriceTable, unit_price
+from app.services import fees
 from app.models.billing import BillableEvent
 from app.models.invoice import BillingMonth, DebitFile, Invoice, InvoiceLine
 from app.models.tenancy import Business, Site
 from app.reports import zengin
-from app.reports.billing_csv import render_invoice_csv
+from app.reports.billing_csv import InvoiceSummary, render_invoice_csv
 from app.reports.invoice_pdf import InvoiceDetailLine, InvoiceDocument, render_invoice_pdf
 from app.settings import DEBIT_SETTINGS, settings_problems
 from app.timeutil import JST, now as jst_now
@@ -129,7 +130,7 @@ def month_counts(session, year, month, *, price_table: PriceTable | None = None,
     come back joined to their site and business, which the invoices need.
     """
     start, end = month_bounds_utc(year, month)
-    periods = _price_periods(year, month, price_table)
+    periods = _price_periods(year, month, price_table or fees.price_table(session))
     if len(periods) == 1:
         period = literal(0)
     else:
@@ -301,7 +302,7 @@ def close_month(session, year, month, *, now=None, price_table: PriceTable | Non
     """Close ``year``-``month`` into invoices per billing unit; idempotent, atomic.
 
     A month already closed is left untouched. A month that has not ended yet (Japan time)
-    cannot be closed. ``price_table`` replaces data/prices.json (tests, simulations).
+    cannot be closed. ``price_table`` replaces the association's prices (tests, simulations).
     """
     label = month_label(year, month)
     now = now or jst_now()
@@ -577,7 +578,11 @@ def invoice_csv(invoice, encoding="utf-8-sig") -> bytes:
         "tax_included": line.tax_included,
         "tax_rate": Decimal(line.tax_rate),
     } for line in invoice.lines]
-    return render_invoice_csv(rows, encoding)
+    summary = InvoiceSummary(
+        invoice_number=invoice.number, billing_month=invoice.billing_month.year_month,
+        business_name=invoice.business.name, issuer_name=current_app.config["ASSOCIATION_NAME"],
+        registration_number=registration_number(), rate_totals=invoice.rate_totals, total_yen=invoice.total_yen)
+    return render_invoice_csv(rows, encoding, summary)
 
 
 def invoice_file_name(invoice, extension) -> str:

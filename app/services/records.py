@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 import time
@@ -31,6 +32,8 @@ from flask import current_app
 from pypdf import PdfWriter
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import object_session
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import audit
 from app.domain.inspection_forms import (
@@ -52,8 +55,9 @@ from app.domain.wheel_positions import (
 from app.models.record import PartsPattern, PartsPatternItem, PrintBatch, Record, TesterProfile
 from app.models.tenancy import ChiefMechanic, Inspector, Site
 from app.reports.record_pdf import render_record_pdf
+from app.services import record_from_certificate as from_certificate
 from app.services.billable import record_billable_event
-from app.tenancy import get_owned_or_404, tenant_criteria
+from app.tenancy import get_owned_or_404, scope, tenant_criteria
 from app.timeutil import JST, now, utcnow_naive
 
 log = logging.getLogger(__name__)
@@ -98,11 +102,21 @@ audit.ACTION_LABELS.update({
     "record_corrected": "記録簿 訂正版の作成",
     "record_pdf_output": "記録簿 PDF出力",
     "records_purged": "記録簿 保存期間経過による削除",
+    "signing_pin_set": "署名用暗証番号の設定",
+    "record_sign_pin_refused": "記録簿 署名(暗証番号の誤り)",
 })
 
 
 class RecordError(ValueError):
     """A user-facing refusal (Japanese); nothing was changed."""
+
+
+class PinRefused(RecordError):
+    """A wrong PIN for ``signer_id``: the caller rolls back, then counts it (``note_pin_refused``)."""
+
+    def __init__(self, message, signer_id):
+        super().__init__(message)
+        self.signer_id = signer_id
 
 
 # ---------------------------------------------------------------- loading
@@ -238,47 +252,24 @@ def wheel_inputs(record) -> list[dict]:
 # ---------------------------------------------------------------- create and edit
 
 
-def _certificate_prefill(session, tenant, certificate_id):
-    """Vehicle data of the tenant's 保適証 ``certificate_id`` (the certificate feature's model)."""
-    try:
-        from app.models.certificate import Certificate
-    except ImportError:  # the certificate feature is not installed: keep the id only
-        return {}
-    certificate = session.execute(
-        select(Certificate).where(Certificate.id == certificate_id,
-                                  tenant_criteria(Certificate, tenant))
-    ).scalar_one_or_none()
-    if certificate is None:
-        raise RecordError(f"保適証(番号 {certificate_id})が見つかりません。番号を確かめてください。")
-    vehicle = getattr(certificate, "vehicle", None)
-    prefill = {
-        "site_id": certificate.site_id,
-        "registration_number": getattr(certificate, "registration_number", None),
-        "chassis_number": getattr(certificate, "chassis_number", None),
-        "model_code": getattr(certificate, "model", None),
-        "inspection_date": getattr(certificate, "inspection_date", None),
-        "odometer_km": getattr(certificate, "odometer_km", None),
-        "first_registration": getattr(vehicle, "first_registration", None),
-    }
-    return {k: v for k, v in prefill.items() if v is not None}
-
-
 def create_record(session, tenant, *, site_id=None, kind, form, interval_months,
-                  inspection_date=None, certificate_id=None, **fields) -> Record:
-    """A new draft record, alone or from the tenant's 保適証 ``certificate_id``."""
-    prefill = {}
-    if certificate_id not in (None, ""):
-        try:
-            certificate_id = int(certificate_id)
-        except (TypeError, ValueError):
-            raise RecordError("保適証の番号は数字で入力してください。") from None
-        prefill = _certificate_prefill(session, tenant, certificate_id)
-    else:
-        certificate_id = None
-    site_id = prefill.pop("site_id", None) or site_id
+                  inspection_date=None, certificate_id=None, issue_number=None, **fields) -> Record:
+    """A new draft record, alone or from one of the site's 保適証: chosen from its recent ones
+    (``certificate_id``) or found by the 交付番号 on its label (``issue_number``). The record
+    takes the certificate's vehicle data and its day; a vehicle field typed on the form wins."""
     if site_id in (None, ""):
         raise RecordError("事業場を選んでください。")
     site = require_records_site(session, tenant, site_id)
+    prefill = {}
+    certificate_id = None if certificate_id in (None, "") else certificate_id
+    if certificate_id is not None or issue_number not in (None, ""):
+        certificate, problem = from_certificate.find_certificate(
+            session, tenant, site.id, certificate_id=certificate_id, issue_number=issue_number)
+        if certificate is None:
+            raise RecordError(problem)
+        certificate_id, prefill = certificate.id, from_certificate.record_values(certificate)
+        fields = {key: value for key, value in fields.items() if value not in (None, "")}
+        inspection_date = prefill.pop("inspection_date", None) or inspection_date  # the 完成検査's day
     if kind not in ("designated", "periodic"):
         raise RecordError("記録簿の種類(指定整備記録簿/定期点検整備記録簿)を選んでください。")
     if kind == "designated" and not site.designation_number:
@@ -289,8 +280,7 @@ def create_record(session, tenant, *, site_id=None, kind, form, interval_months,
         interval_months = int(interval_months)
     except (TypeError, ValueError):
         raise RecordError("点検時期(3・6・12・24か月)を選んでください。") from None
-    inspection_date = _date(inspection_date or prefill.pop("inspection_date", None), "点検年月日",
-                            required=True)
+    inspection_date = _date(inspection_date, "点検年月日", required=True)
     try:
         applicable_checks(form, interval_months, inspection_date)
     except ValueError as exc:  # the form's own Japanese message (interval, covered dates)
@@ -582,12 +572,66 @@ def _signing_problems(record, signature):
     return problems
 
 
-def sign_record(session, tenant, user, record_id, *, signature, signer_id) -> Record:
+# The signatures only the person themself gives: their own login, or their own PIN (issue 15.9).
+PERSONAL_SIGNATURES = ("chief_mechanic",)
+PIN_PATTERN = re.compile(r"[0-9]{4,8}")
+PIN_TRIES = 5
+
+
+def _check_personal(signer, user, pin, label):
+    """The signer is the logged-in person, or proved who they are with their PIN. Returns how."""
+    if signer.user_id is not None and signer.user_id == user.id:
+        return "本人のログイン"
+    if not pin:
+        raise RecordError(f"{label}の署名は{signer.name}さん本人だけができます。"
+                          f"{signer.name}さんがログインするか、{signer.name}さんの暗証番号を入力してください。")
+    if not signer.pin_hash:
+        raise RecordError(f"{signer.name}さんの署名用暗証番号が設定されていません。{signer.name}さんが"
+                          "ログインして署名するか、「署名用暗証番号の設定」で暗証番号を設定してください。")
+    if (signer.pin_failures or 0) >= PIN_TRIES:
+        raise RecordError(f"暗証番号を続けて{PIN_TRIES}回間違えたため、{signer.name}さんの暗証番号は使えません。"
+                          f"{signer.name}さんがログインして暗証番号を設定し直してください。")
+    if not check_password_hash(signer.pin_hash, pin):
+        raise PinRefused(f"暗証番号が違います。{signer.name}さん本人の暗証番号を入力してください。", signer.id)
+    signer.pin_failures = 0
+    return "本人の暗証番号"
+
+
+def note_pin_refused(session, tenant, signer_id):
+    """Count a wrong PIN (after the caller's rollback) and audit it; the caller commits."""
+    signer = get_owned_or_404(session, ChiefMechanic, signer_id, tenant)
+    signer.pin_failures = (signer.pin_failures or 0) + 1
+    audit.record(session, "record_sign_pin_refused", entity=signer,
+                 detail=f"{signer.name}: {signer.pin_failures}/{PIN_TRIES}")
+
+
+def set_signing_pin(session, tenant, user, *, password, pin, pin_again) -> list[ChiefMechanic]:
+    """The person sets their own signing PIN (for every 整備主任者 row linked to their login)."""
+    signers = session.scalars(scope(select(ChiefMechanic), ChiefMechanic, tenant).where(
+        ChiefMechanic.user_id == user.id, ChiefMechanic.active.is_(True))).all()
+    if not signers:
+        raise RecordError("あなたのログインは整備主任者として登録されていません。事業場管理責任者に、"
+                          "「整備主任者」の画面で本人のログインを設定してもらってください。")
+    if not password or not check_password_hash(getattr(user, "password", None) or "", password):
+        raise RecordError("パスワードが正しくありません。ご自分のログインのパスワードを入力してください。")
+    if not PIN_PATTERN.fullmatch(pin or ""):
+        raise RecordError("暗証番号は4〜8桁の数字で入力してください。")
+    if pin != pin_again:
+        raise RecordError("確認のために入力した暗証番号が一致しません。同じ暗証番号を2回入力してください。")
+    hashed = generate_password_hash(pin)
+    for signer in signers:
+        signer.pin_hash, signer.pin_failures = hashed, 0
+        audit.record(session, "signing_pin_set", entity=signer, detail=signer.name)
+    return signers
+
+
+def sign_record(session, tenant, user, record_id, *, signature, signer_id, pin=None) -> Record:
     """Sign as 自動車検査員 (``signature="inspector"``, 指定整備記録簿 only) or 整備主任者.
 
     The login role decides who may sign; the signer is the site's registered Inspector or
-    ChiefMechanic row. Any signature locks the content; the record is 署名済 once every
-    signature its kind needs is there.
+    ChiefMechanic row, and a 整備主任者 signs only as themself (their login or their PIN).
+    Any signature locks the content; the record is 署名済 once every signature its kind needs
+    is there.
     """
     if signature not in SIGNER_ROLES:
         raise RecordError("署名の種類を選んでください。")
@@ -610,12 +654,14 @@ def sign_record(session, tenant, user, record_id, *, signature, signer_id) -> Re
     problems = _signing_problems(record, signature)
     if problems:
         raise RecordError("署名できません。" + " ".join(problems))
+    how = _check_personal(signer, user, pin, label) if signature in PERSONAL_SIGNATURES else None
     setattr(record, f"{signature}_id", signer.id)
     setattr(record, f"{signature}_signed_at", utcnow_naive())
     needed = ("inspector", "chief_mechanic") if record.kind == "designated" else ("chief_mechanic",)
     if all(getattr(record, f"{s}_signed_at") is not None for s in needed):
         record.status = "signed"
-    audit.record(session, "record_signed", entity=record, detail=f"{label}: {signer.name}")
+    audit.record(session, "record_signed", entity=record,
+                 detail=f"{label}: {signer.name}" + (f"({how})" if how else ""))
     session.flush()
     return record
 
@@ -701,7 +747,18 @@ def record_pdf_dict(record, record_url=None) -> dict:
                             "signed_on": _signed_on(record.chief_mechanic_signed_at)}
                            if record.chief_mechanic_signed_at else {}),
         "record_url": record_url,
+        "obd_result": _obd_result(record),
     }
+
+
+def _obd_result(record):
+    """The OBD検査 result of the record's 保適証 (kept and printed with the 記録簿)."""
+    from app.services.certificates import obd
+
+    session = object_session(record)
+    if session is None or record.certificate_id is None:
+        return None
+    return obd.printable(obd.result_for_certificate(session, record.certificate_id))
 
 
 def record_pdf(record, copy="shop", record_url=None) -> bytes:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from wtforms.validators import ValidationError
 
 from app import audit
-from app.domain.prices import CERTIFICATE, RECORD, unit_price
+from app.domain.prices import CERTIFICATE, RECORD
 from app.models.support import (
     INQUIRY_CHANNELS,
     INQUIRY_STATUSES,
@@ -33,6 +33,7 @@ from app.models.support import (
 )
 from app.models.tenancy import Business, Site
 from app.public_urls import public_url
+from app.services import fees
 from app.services.mail import MailError, send_mail
 from app.timeutil import JST, now as jst_now, utcnow_naive
 from app.views import validators as rules
@@ -55,20 +56,29 @@ def load_faq_seed(path: Path = FAQ_SEED_PATH) -> dict:
         return json.load(handle)
 
 
+def _fill_names(text: str, names: dict[str, str]) -> str:
+    for placeholder, value in names.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
 def seed_faq(session, path: Path = FAQ_SEED_PATH) -> tuple[int, int]:
     """Add the guide's entries that are missing (by slug); returns (added, already there).
 
     Entries already present are left as they are: the association may have edited them.
-    ``{service_name}`` in the seed becomes the SERVICE_NAME setting.
+    ``{service_name}`` in the seed becomes the SERVICE_NAME setting and ``{association_name}``
+    the ASSOCIATION_NAME setting (the seed states no usage figures: the service it was written
+    for had its own, which would be false for this association).
     """
     seed = load_faq_seed(path)
     present = set(session.scalars(select(FaqEntry.slug).where(FaqEntry.slug.isnot(None))))
-    service_name = current_app.config["SERVICE_NAME"]
+    names = {"{service_name}": current_app.config["SERVICE_NAME"],
+             "{association_name}": current_app.config["ASSOCIATION_NAME"] or "協会"}
     added = 0
     for entry in seed["entries"]:
         if entry["slug"] in present:
             continue
-        title, body = (entry[key].replace("{service_name}", service_name) for key in ("title", "body"))
+        title, body = (_fill_names(entry[key], names) for key in ("title", "body"))
         session.add(FaqEntry(slug=entry["slug"], category=entry["category"], title=title,
                              body=body, sort_order=entry["order"], published=True))
         added += 1
@@ -591,6 +601,9 @@ def application_pdf_context(data: dict | None = None, reference: str = "") -> di
         "association_name": cfg.get("ASSOCIATION_NAME", ""),
         "association_contact": cfg.get("ASSOCIATION_CONTACT", ""),
         "association_postal_address": cfg.get("ASSOCIATION_POSTAL_ADDRESS", ""),
+        # The 預金口座振替依頼書 page names the 収納企業 as the bank knows it.
+        "consignor_code": cfg.get("DEBIT_CONSIGNOR_CODE") or "",
+        "service_name": cfg.get("SERVICE_NAME", "Keizoku"),
     }
 
 
@@ -649,9 +662,12 @@ def guide_facts(moment: datetime | None = None) -> dict:
     moment = (moment or jst_now()).astimezone(JST)
     hours = _hours()
     on = moment.date()
+    from app.extensions import db
+
+    prices = fees.price_table(db.session)
     return {
-        "certificate_price": unit_price(CERTIFICATE, on).amount_yen,
-        "record_price": unit_price(RECORD, on).amount_yen,
+        "certificate_price": prices.unit_price(CERTIFICATE, on).amount_yen,
+        "record_price": prices.unit_price(RECORD, on).amount_yen,
         "open_from": f"{hours.daily_end.hour}:{hours.daily_end.minute:02d}",
         "open_until": "24:00" if hours.daily_start == time(0)
         else f"{hours.daily_start.hour}:{hours.daily_start.minute:02d}",

@@ -19,8 +19,10 @@ from app.security.roles import ROLE_LABELS, role_label
 from app.services import accounts
 from app.services.mail import MailError
 from app.views.base import JapanTimeInterface, KeizokuModelView
+from app.settings import ACCOUNT_TYPES  # 全銀 預金種目 codes
 from app.views.validators import (
     Digits,
+    choice_field,
     corporate_number,
     halfwidth_kana,
     katakana,
@@ -62,13 +64,12 @@ class BusinessAdminView(KeizokuModelView):
         "bank_code": [Digits(4, "金融機関コード")],
         "branch_code": [Digits(3, "支店コード")],
         "account_number": [Digits(7, "口座番号")],
-        "account_type": [Digits(1, "預金種目(1: 普通、2: 当座)")],
         "account_holder_kana": [halfwidth_kana],
     }
-    description_columns = {
-        "corporate_number": "13桁。個人事業主の場合は空欄",
-        "account_type": "1: 普通、2: 当座",
-    }
+    description_columns = {"corporate_number": "13桁。個人事業主の場合は空欄"}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "account_type": choice_field("預金種目", ACCOUNT_TYPES, blank="(未設定)", default="1")}
+    formatters_columns = {"account_type": lambda v: ACCOUNT_TYPES.get(v, v)}
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
 
 
@@ -85,6 +86,7 @@ SITE_LABELS = {
     "district_code": "運輸支局コード", "airas_registered": "AIRAS登録済",
     "ainas_status": "AINAS", "billed_separately": "事業場ごとに請求",
     "records_enabled": "記録簿メニュー", "active": "有効",
+    "two_step_signoff": "二段階の確認(管理責任者の承認の後に送信)",
 }
 
 
@@ -109,7 +111,7 @@ class SiteAdminView(KeizokuModelView):
     add_columns = edit_columns = [
         "business", "name", "postal_code", "address", "phone", "certification_number",
         "designation_number", "district_code", "airas_registered", "ainas_status",
-        "billed_separately", "records_enabled", "active",
+        "billed_separately", "records_enabled", "active", "two_step_signoff",
     ]
     show_columns = add_columns
     search_columns = ["business", "name", "designation_number", "certification_number"]

@@ -22,6 +22,11 @@ class KeizokuModelView(ModelView):
                 (lambda v, f=given: display_value(f(v) if v is not None else None))
                 if given else display_value
             )
+    def _init_forms(self):
+        super()._init_forms()
+        for form in (self.add_form, self.edit_form):
+            checkboxes_may_be_left_off(form)
+
     def _guard_pk(self, pk):
         """Tenant views refuse a row they do not own before anything else happens."""
 
@@ -46,6 +51,21 @@ class KeizokuModelView(ModelView):
     def action_post(self):
         self._check_action(request.form.get("action", ""))
         return super().action_post()
+
+
+def checkboxes_may_be_left_off(form):
+    """A yes/no column is NOT NULL, so FAB gives its checkbox ``InputRequired``: an unticked box
+    sends nothing, the form answers 「必須です」 and the browser will not even submit it (the
+    ``required`` attribute). A checkbox always has a value (unticked is no), so drop that rule."""
+    from wtforms import BooleanField
+    from wtforms.fields.core import UnboundField
+    from wtforms.validators import DataRequired, InputRequired
+
+    for unbound in vars(form).values():
+        if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, BooleanField):
+            unbound.kwargs["validators"] = [
+                v for v in unbound.kwargs.get("validators") or ()
+                if not isinstance(v, (InputRequired, DataRequired))]
 
 
 def display_value(value):

@@ -14,22 +14,23 @@ from app.domain.prices import KIND_LABELS
 from app.extensions import db
 from app.models.invoice import BillingMonth, DebitFile, Invoice
 from app.models.tenancy import Business
-from app.reports.billing_csv import CsvEncodingError
+from app.reports import csv_export
+from app.reports.csv_export import CsvEncodingError
 from app.services import billing, debit_results
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import today as today_jst
 from app.views.base import display_value
 
-CSV_ENCODINGS = {"utf8": ("utf-8-sig", "text/csv; charset=utf-8"),
-                 "sjis": ("cp932", "text/csv; charset=shift_jis")}
+CSV_ENCODINGS = {"utf8": "utf-8-sig", "sjis": "cp932"}
 
 
 def _yen(value):
     return f"{value:,}"
 
 
-def _download(content, filename, mimetype):
-    return Response(content, mimetype=mimetype,
+def _download(content, filename, content_type):
+    # content_type as given: ``mimetype=`` would add a second charset to "text/csv; charset=...".
+    return Response(content, content_type=content_type,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
@@ -41,8 +42,7 @@ def _invoice_pdf_response(invoice):
 def _invoice_csv_response(invoice, back_endpoint):
     """The detail CSV in the encoding asked for (?encoding=sjis for Shift_JIS); a character
     Shift_JIS cannot hold sends the user back with the message that names it."""
-    encoding, mimetype = CSV_ENCODINGS.get(request.args.get("encoding", "utf8"),
-                                           CSV_ENCODINGS["utf8"])
+    encoding = CSV_ENCODINGS.get(request.args.get("encoding", "utf8"), CSV_ENCODINGS["utf8"])
     try:
         content = billing.invoice_csv(invoice, encoding)
     except CsvEncodingError as error:
@@ -50,7 +50,7 @@ def _invoice_csv_response(invoice, back_endpoint):
         return redirect(url_for(back_endpoint, pk=invoice.id))
     suffix = "-sjis" if encoding == "cp932" else ""
     return _download(content, billing.invoice_file_name(invoice, "csv").replace(
-        ".csv", f"{suffix}.csv"), mimetype)
+        ".csv", f"{suffix}.csv"), csv_export.content_type(encoding))
 
 
 def _month_or_404(label):
@@ -199,7 +199,8 @@ class BillingAdminView(BillingViewMixin, BaseView):
         audit.record(db.session, "debit_file_downloaded", entity=row,
                      detail=f"sha256 {debit_file.sha256}")
         db.session.commit()
-        return _download(debit_file.content, billing.debit_file_name(debit_file), "text/plain")
+        return _download(debit_file.content, billing.debit_file_name(debit_file),
+                         "text/plain; charset=shift_jis")  # JIS8 bytes: the cp932 kana
 
     @expose("/invoices/<int:pk>")
     @has_access

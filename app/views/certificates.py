@@ -17,9 +17,21 @@ from app.domain.wareki import format_wareki
 from app.extensions import db
 from app.models.certificate import Certificate, CertificateDraft, CertificateEvent, PrinterOffset
 from app.models.tenancy import Site
-from app.reports import hybrid
-from app.services import scheduler_status
-from app.services.certificates import common, confirmation, corrections, drafts, followup, labels, sender
+from app.reports import csv_export, hybrid
+from app.services import hybrid_forms, scheduler_status
+from app.services.certificates import (
+    common,
+    confirmation,
+    corrections,
+    delegation,
+    drafts,
+    followup,
+    jibai,
+    labels,
+    sender,
+    signoff,
+    used_vehicles,
+)
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import JST, now, system_clock, today
 from app.views.tenant_view import TenantModelView
@@ -32,12 +44,38 @@ TEMPLATE_GLOBALS = dict(status_labels=labels.STATUS_LABELS, oss_status_labels=la
                         kind_labels=labels.VEHICLE_KIND_LABELS, type_labels=labels.APPLICATION_TYPE_LABELS,
                         use_labels=labels.USE_LABELS, body_labels=labels.BODY_LABELS, eco_labels=labels.ECO_LABELS,
                         agents=labels.APPLICATION_AGENTS, as_jst=common.as_jst, steps=STEPS,
+                        purpose_labels=used_vehicles.PURPOSE_LABELS,
+                        update_by_labels=delegation.UPDATE_BY_LABELS, kei_exclusions=delegation.KEI_EXCLUSIONS,
                         wareki=lambda value: format_wareki(
-                            dt.date.fromisoformat(value) if isinstance(value, str) else value) if value else "―")
+                            dt.date.fromisoformat(value) if isinstance(value, str) else value) if value else "―",
+                        wareki_input=lambda value: _wareki_text(value, "long"),
+                        wareki_month=lambda value: _wareki_text(value, "month"),
+                        wareki_time=lambda stored, seconds=False: _wareki_time(common.as_jst(stored), seconds))
+
+
+def _wareki_text(value, style):
+    """A stored date ("2026-11-26", "2019-04" or a date) as 和暦 for a person; other text as typed."""
+    if isinstance(value, dt.date):
+        return format_wareki(value, style)
+    text = value if isinstance(value, str) else ""
+    try:
+        return format_wareki(dt.date.fromisoformat(text + ("-01" if style == "month" else "")), style)
+    except ValueError:
+        return text
+
+
+def _wareki_time(moment, seconds=False):
+    return f"{format_wareki(moment)} {moment:%H:%M:%S}" if seconds and moment else (
+        f"{format_wareki(moment)} {moment:%H:%M}" if moment else "")
 
 
 def _iso(value):
     return value.isoformat() if isinstance(value, dt.date) else ""
+
+
+def _cert_file_upload():
+    upload = request.files.get("cert_file")
+    return upload.read(2 * 1024 * 1024) if upload and upload.filename else None
 
 
 def _owned_draft(pk):
@@ -58,6 +96,7 @@ class CertificateWizardView(BaseView):
     def _page(self, template, draft=None, **context):
         return self.render_template(f"certificates/{template}.html", draft=draft,
                                     data=(draft.data or {}) if draft else {}, **TEMPLATE_GLOBALS,
+                                    person=used_vehicles.new_person_label(draft.data if draft else None),
                                     step_endpoints=STEP_ENDPOINTS, **context)
 
     def _step(self, pk, template, save, next_endpoint, **context):
@@ -72,6 +111,7 @@ class CertificateWizardView(BaseView):
             except common.CertificateInputError as exc:
                 db.session.rollback()
                 errors = exc.messages
+                context = {**context, **getattr(exc, "context", {})}  # e.g. the e-JIBAI answers
                 draft = _owned_draft(pk)
         extra = {k: (v(draft) if callable(v) else v) for k, v in context.items()}
         return self._page(template, draft, errors=errors, form=request.form, **extra)
@@ -87,15 +127,43 @@ class CertificateWizardView(BaseView):
     @expose("/start", methods=["POST"])
     @has_access
     def start(self):
+        """A new draft. With reads (the scan page of a draft a failed scan removed), the draft is
+        made only when they parse: a failed scan leaves no draft behind."""
         try:
             site_id = int(request.form.get("site_id", ""))
-            draft = drafts.start_draft(db.session, current_tenant(), site_id, g.user.id)
-        except (ValueError, common.CertificateInputError):
-            db.session.rollback()
+            if not current_tenant().owns_site(site_id):
+                raise ValueError(site_id)
+        except ValueError:
             flash("事業場を選んでから開始してください。", "danger")
             return redirect(url_for("CertificateWizardView.index"))
+        try:
+            purpose = used_vehicles.chosen_purpose(request.form.get("purpose"))
+        except common.CertificateInputError as exc:
+            flash(" ".join(exc.messages), "danger")
+            return redirect(url_for("CertificateWizardView.index"))
+        cert_file = _cert_file_upload()
+        scanned = drafts.has_reads(request.form.get("reads", "")) or cert_file or request.form.get("from_scan") == "1"
+        if request.form.get("manual") != "1" and scanned:
+            try:
+                draft = drafts.start_with_scan(db.session, current_tenant(), site_id, g.user.id,
+                                               request.form.get("reads", ""), today(), cert_file, purpose)
+            except common.CertificateInputError as exc:
+                db.session.rollback()
+                return self._scan_page(None, site_id, exc.messages, purpose)
+            db.session.commit()
+            return redirect(url_for("CertificateWizardView.vehicle", pk=draft.id))
+        draft = drafts.start_draft(db.session, current_tenant(), site_id, g.user.id, purpose)
         db.session.commit()
+        if request.form.get("manual") == "1":
+            return redirect(url_for("CertificateWizardView.vehicle", pk=draft.id))
         return redirect(url_for("CertificateWizardView.scan", pk=draft.id))
+
+    def _scan_page(self, draft, site_id, errors, purpose=None):
+        has_capture = os.path.exists(os.path.join(current_app.static_folder, "js", "qr_capture.js"))
+        purpose = used_vehicles.purpose_code(draft.data) if draft else purpose
+        return self._page("scan", draft, errors=errors, form=request.form, has_capture=has_capture,
+                          site_id=site_id, purpose=purpose,
+                          read_instructions=used_vehicles.read_instructions(purpose))
 
     @expose("/parse", methods=["POST"])
     @has_access
@@ -107,20 +175,29 @@ class CertificateWizardView(BaseView):
                                                    and not all(isinstance(r, str) for r in reads)):
             return jsonify(error={"code": "INVALID_INPUT",
                                   "message": "読み取りデータの形式が正しくありません。もう一度読み取ってください。"}), 400
-        parsed = drafts.parse_reads(reads, today())
+        purpose = request.args.get("purpose")
+        parsed = drafts.parse_reads(reads, today(), purpose if purpose in used_vehicles.PURPOSE_LABELS else None)
         ok = parsed.pop("ok")
         return jsonify(parsed), (200 if ok else 422)
 
     @expose("/<int:pk>/scan", methods=["GET", "POST"])
     @has_access
     def scan(self, pk):
-        def save(draft):
-            upload = request.files.get("cert_file")
-            data = upload.read(2 * 1024 * 1024) if upload and upload.filename else None
-            drafts.save_scan(db.session, draft, request.form.get("reads", ""), today(), data)
-
-        has_capture = os.path.exists(os.path.join(current_app.static_folder, "js", "qr_capture.js"))
-        return self._step(pk, "scan", save, "vehicle", has_capture=has_capture)
+        draft = _owned_draft(pk)
+        if request.method != "POST":
+            return self._scan_page(draft, draft.site_id, [])
+        try:
+            drafts.save_scan(db.session, draft, request.form.get("reads", ""), today(), _cert_file_upload())
+            db.session.commit()
+            return redirect(url_for("CertificateWizardView.vehicle", pk=draft.id))
+        except common.CertificateInputError as exc:
+            db.session.rollback()
+            draft = _owned_draft(pk)
+            site_id, purpose = draft.site_id, used_vehicles.purpose_code(draft.data)
+            if drafts.discard_if_untouched(db.session, draft):
+                db.session.commit()
+                draft = None  # the page posts a new try to start(): a draft only when it parses
+            return self._scan_page(draft, site_id, exc.messages, purpose)
 
     @expose("/<int:pk>/vehicle", methods=["GET", "POST"])
     @has_access
@@ -138,13 +215,16 @@ class CertificateWizardView(BaseView):
         return self._step(pk, "inspection",
                           lambda d: drafts.save_inspection(db.session, d, request.form, today()),
                           "insurance", inspectors=lambda d: drafts.site_inspectors(db.session, d),
-                          today_iso=today().isoformat())
+                          today_iso=today().isoformat(),
+                          update_by_default=lambda d: delegation.default_update_by(db.session.get(Site, d.site_id)),
+                          recording_agent_number=lambda d: db.session.get(Site, d.site_id).recording_agent_number)
 
     @expose("/<int:pk>/insurance", methods=["GET", "POST"])
     @has_access
     def insurance(self, pk):
-        return self._step(pk, "insurance", lambda d: drafts.save_insurance(db.session, d, request.form),
-                          "checks")
+        return self._step(pk, "insurance", lambda d: drafts.save_insurance(
+            db.session, d, request.form, jibai_client=jibai.client_from_config()), "checks",
+            insurers=jibai.insurer_choices())
 
     @expose("/<int:pk>/checks", methods=["GET", "POST"])
     @has_access
@@ -174,7 +254,7 @@ class CertificateWizardView(BaseView):
             return redirect(url_for("CertificateWizardView.scan", pk=pk))
         can_certify = self.appbuilder.sm.has_access("can_certify", self.class_permission_name)
         return self._page("confirm", draft, items=items, errors=[], can_certify=can_certify,
-                          acknowledged=set())
+                          acknowledged=set(), two_step=signoff.site_requires(db.session, draft.site_id))
 
     @expose("/<int:pk>/certify", methods=["POST"])
     @has_access
@@ -183,6 +263,7 @@ class CertificateWizardView(BaseView):
         moment = now()
         acknowledged = set(request.form.getlist("confirmed"))
         try:
+            signoff.check_confirmer(db.session, draft, g.user, request.form.get("password"))
             certificate = confirmation.confirm(db.session, draft, g.user.id, acknowledged, moment)
             db.session.commit()
         except common.CertificateInputError as exc:
@@ -194,8 +275,12 @@ class CertificateWizardView(BaseView):
                 flash(" ".join(missing.messages), "danger")
                 return redirect(url_for("CertificateWizardView.scan", pk=pk))
             return self._page("confirm", draft, items=items, errors=exc.messages, can_certify=True,
-                              acknowledged=acknowledged), 422
+                              acknowledged=acknowledged,
+                              two_step=signoff.site_requires(db.session, draft.site_id)), 422
         certificate_id = certificate.id
+        if certificate.approval_status == "pending":
+            flash("保適証を確定しました。事業場管理責任者の承認の後に送信します。", "success")
+            return redirect(url_for("CertificateView.show", pk=certificate_id))
         sender.send_now(db.session, certificate_id, common.clients_from_config(), moment)
         flash("保適証を確定しました。送信の状況はこの画面で確認できます。", "success")
         return redirect(url_for("CertificateView.show", pk=certificate_id))
@@ -217,10 +302,9 @@ class CertificateWizardView(BaseView):
 def _month_arg():
     text = request.args.get("month") or today().strftime("%Y-%m")
     try:
-        first = dt.date.fromisoformat(text + "-01")
-    except ValueError:
-        abort(Response("月は 2026-11 の形で指定してください。", 400, mimetype="text/plain"))
-    return first
+        return dt.date.fromisoformat(drafts.parse_month_input(text, "月") + "-01")
+    except (ValueError, common.CertificateInputError):
+        abort(Response("月は 令和8年11月 または 2026-11 の形で指定してください。", 400, mimetype="text/plain"))
 
 
 def _site_arg(tenant):
@@ -259,6 +343,7 @@ def register_rows(session, query, first_day):
 class CertificateView(BaseView):
     route_base = "/certificates"
     default_view = "list"
+    method_permission_name = {"print_calibration": "print_pdf"}
     tenant_model = Certificate
 
     @expose("/list/")
@@ -343,16 +428,26 @@ class CertificateView(BaseView):
     def print_pdf(self, pk, kind):
         certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
         offset = db.session.scalar(select(PrinterOffset).where(PrinterOffset.site_id == certificate.site_id))
-        renderers = {"ocr": hybrid.ocr_sheet_pdf, "tax": hybrid.weight_tax_slip_pdf,
-                     "confirmation": hybrid.confirmation_pdf}
-        if kind not in renderers:
+        if kind not in ("ocr", "tax", "confirmation"):
             abort(404)
         if kind != "confirmation" and certificate.application_type != "hybrid":
             abort(Response("OCRシートと重量税納付書はハイブリッド申請の保適証だけ印刷できます。", 404,
                            mimetype="text/plain"))
-        pdf = renderers[kind](certificate, certificate.site, offset)
+        pdf = hybrid_forms.certificate_pdf(db.session, certificate, kind, offset)
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f"inline; filename=certificate-{certificate.id}-{kind}.pdf"})
+
+    @expose("/<int:pk>/print/calibration/<kind>")
+    @has_access
+    def print_calibration(self, pk, kind):
+        """The calibration page of this certificate's form, with its site's printer offset."""
+        certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
+        if kind not in ("ocr", "weight-tax"):
+            abort(404)
+        offset = db.session.scalar(select(PrinterOffset).where(PrinterOffset.site_id == certificate.site_id))
+        pdf = hybrid_forms.calibration_pdf(hybrid.form_id(kind, certificate.vehicle_kind), certificate.site, offset)
+        return Response(pdf, mimetype="application/pdf", headers={
+            "Content-Disposition": f"inline; filename=calibration-{certificate.site_id}-{kind}.pdf"})
 
     @expose("/register/")
     @has_access
@@ -376,7 +471,7 @@ class CertificateView(BaseView):
         first_day = _month_arg()
         rows = register_rows(db.session, self._register_query(tenant, _site_arg(tenant)), first_day)
         body = hybrid.register_csv(rows)
-        return Response(body, mimetype="text/csv", headers={
+        return Response(body, content_type=csv_export.content_type("utf-8-sig"), headers={
             "Content-Disposition": f"attachment; filename=register-{first_day:%Y-%m}.csv"})
 
     @expose("/register.pdf")

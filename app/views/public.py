@@ -4,7 +4,7 @@ Anyone may read these pages on purpose, so their URL arguments are not ids of te
 a Q&A entry is reached by its public number (``entry_no``), and a web application's PDF only
 from the browser session that sent it.
 """
-from flask import Response, abort, redirect, render_template, request, session, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, session, url_for
 from flask_appbuilder import BaseView, expose
 from sqlalchemy import select
 
@@ -93,3 +93,9 @@ class PublicGuideView(BaseView):
 
 def register(appbuilder):
     appbuilder.add_view_no_menu(PublicGuideView)
+    # The form needs no login: each client may send it only so often (PUBLIC_FORM_RATE_LIMIT).
+    app = current_app._get_current_object()
+    endpoint = "PublicGuideView.application"
+    app.view_functions[endpoint] = appbuilder.sm.limiter.limit(
+        lambda: app.config["PUBLIC_FORM_RATE_LIMIT"], methods=["POST"],
+        scope="public_application")(app.view_functions[endpoint])

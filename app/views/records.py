@@ -27,7 +27,7 @@ from wtforms import TextAreaField
 from wtforms.validators import ValidationError
 
 from app.domain.inspection_forms import SYMBOL_MEANINGS
-from app.domain.tester_import import validate_profile
+from app.domain.tester_import import MAX_EXPORT_BYTES, validate_profile
 from app.domain.wheel_positions import AXLE_LAYOUTS, MEASUREMENTS
 from app.extensions import db
 from app.models.record import (
@@ -42,6 +42,8 @@ from app.models.record import (
 )
 from app.models.tenancy import ChiefMechanic, Inspector, Site
 from app.public_urls import public_url
+from app.domain.wareki import format_wareki
+from app.services import record_from_certificate as from_certificate
 from app.services import records as svc
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import today
@@ -162,7 +164,10 @@ class RecordView(BaseView):
             "site_id": request.args.get("site", sites[0].id), "kind": "designated",
             "form": "beppyo6", "interval_months": "24",
             "inspection_date": today().isoformat(),
-            "certificate_id": request.args.get("certificate", "")}
+            "certificate_id": request.args.get("certificate", ""), "issue_number": ""}
+        chosen_site = next((s for s in sites if str(s.id) == str(values.get("site_id"))), sites[0])
+        recent = from_certificate.recent_certificates(db.session, tenant, chosen_site.id, today())
+        choices = [(c.id, from_certificate.certificate_choice_label(c, format_wareki)) for c in recent]
         if request.method == "POST":
             data = dict(values)
             data.pop("csrf_token", None)
@@ -179,7 +184,8 @@ class RecordView(BaseView):
                 flash("記録簿を作成しました。点検結果を入力してください。", "success")
                 return redirect(url_for("RecordView.show", pk=record.id))
         return self.render_template("records/new.html", sites=sites, values=values,
-                                    forms=FORM_CHOICES, title="記録簿の作成")
+                                    forms=FORM_CHOICES, title="記録簿の作成", choices=choices,
+                                    chosen_site=chosen_site)
 
     @expose("/<int:pk>")
     @has_access
@@ -209,7 +215,8 @@ class RecordView(BaseView):
         return self.render_template(
             "records/entry.html", record=record, form=form, devices=devices,
             missing=len(svc.missing_checks(record)), patterns=patterns, inspectors=inspectors,
-            chiefs=chiefs, wheel_inputs=svc.wheel_inputs(record), axle_layouts=AXLE_LAYOUTS,
+            chiefs=chiefs, own_chief=next((c.id for c in chiefs if c.user_id == g.user.id), None),
+            wheel_inputs=svc.wheel_inputs(record), axle_layouts=AXLE_LAYOUTS,
             scalar_measurements=({} if form.towed else svc.SCALAR_MEASUREMENTS),
             legend=SYMBOL_MEANINGS,
             can_sign_inspector="inspector" in roles and record.kind == "designated",
@@ -310,7 +317,8 @@ class RecordView(BaseView):
         errors = []
         if request.method == "POST":
             upload = request.files.get("file")
-            content = upload.read() if upload and upload.filename else \
+            # Read with a cap: one byte over the limit is enough to refuse it.
+            content = upload.read(MAX_EXPORT_BYTES + 1) if upload and upload.filename else \
                 (request.form.get("text") or "").encode("utf-8")
             if not content.strip():
                 errors = ["ファイルを選ぶか、出力内容を貼り付けてください。"]
@@ -332,12 +340,43 @@ class RecordView(BaseView):
     @has_access
     def sign(self, pk):
         signature = request.form.get("signature", "")
+        refused = []
 
         def sign(tenant, record):
-            return svc.sign_record(db.session, tenant, g.user, record.id, signature=signature,
-                                   signer_id=request.form.get("signer_id"))
+            try:
+                return svc.sign_record(db.session, tenant, g.user, record.id, signature=signature,
+                                       signer_id=request.form.get("signer_id"),
+                                       pin=request.form.get("pin") or None)
+            except svc.PinRefused as exc:
+                refused.append((tenant, exc.signer_id))
+                raise
 
-        return self._form_action(pk, sign, "署名しました。")
+        response = self._form_action(pk, sign, "署名しました。")
+        for tenant, signer_id in refused:  # after the rollback: the wrong PIN still counts
+            svc.note_pin_refused(db.session, tenant, signer_id)
+            db.session.commit()
+        return response
+
+    @expose("/signing-pin", methods=["GET", "POST"])
+    @has_access
+    def signing_pin(self):
+        """The 整備主任者 sets their own signing PIN (their password first)."""
+        errors = []
+        if request.method == "POST":
+            try:
+                svc.set_signing_pin(db.session, _tenant(), g.user, password=request.form.get("password"),
+                                    pin=request.form.get("pin"), pin_again=request.form.get("pin_again"))
+                db.session.commit()
+                flash("署名用暗証番号を設定しました。記録簿の署名で、ログインしていない端末でもこの暗証番号で署名できます。",
+                      "success")
+                return redirect(url_for("RecordView.signing_pin"))
+            except svc.RecordError as exc:
+                db.session.rollback()
+                errors = [str(exc)]
+        signers = db.session.scalars(scope(select(ChiefMechanic), ChiefMechanic, _tenant()).where(
+            ChiefMechanic.user_id == g.user.id)).all()
+        return self.render_template("records/signing_pin.html", errors=errors, signers=signers,
+                                    title="署名用暗証番号の設定"), (422 if errors else 200)
 
     @expose("/<int:pk>/correct", methods=["POST"])
     @has_access
@@ -578,6 +617,8 @@ def register(appbuilder):
                         icon="fa-boxes-stacked", **menu)
     appbuilder.add_view(PrintBatchView, "PrintBatches", label="まとめて印刷", icon="fa-print",
                         **menu)
+    appbuilder.add_link("SigningPin", label="署名用暗証番号の設定", href="/records/signing-pin",
+                        icon="fa-key", **menu)
     appbuilder.add_view(TesterProfileAdminView, "TesterProfiles", label="検査機器の設定",
                         icon="fa-gauge", category="Association", category_label="協会管理",
                         category_icon="fa-landmark")
@@ -587,18 +628,19 @@ RECORD_USE = ("can_list", "can_add", "can_show", "can_result", "can_device_good"
               "can_details", "can_parts", "can_tester", "can_pdf")
 BATCH_USE = ("can_list", "can_add", "can_show", "can_status", "can_download")
 RECORD_MENUS = ("Records", "NewRecord", "PartsPatterns", "PrintBatches", "RecordsMenu")
+SIGNER_MENUS = RECORD_MENUS + ("SigningPin",)  # 整備主任者 are managers' or inspectors' logins
 
 ROLE_PERMISSIONS = {
     "association_admin": {"TesterProfileAdminView": ("can_list", "can_show", "can_add",
                                                      "can_edit")},
     "association_staff": {"TesterProfileAdminView": ("can_list", "can_show")},
     "site_manager": {
-        "RecordView": RECORD_USE + ("can_sign", "can_correct"),
+        "RecordView": RECORD_USE + ("can_sign", "can_correct", "can_signing_pin"),
         "PartsPatternView": ("can_list", "can_add", "can_edit", "can_delete"),
         "PrintBatchView": BATCH_USE,
     },
     "inspector": {
-        "RecordView": RECORD_USE + ("can_sign", "can_correct"),
+        "RecordView": RECORD_USE + ("can_sign", "can_correct", "can_signing_pin"),
         "PartsPatternView": ("can_list",),
         "PrintBatchView": BATCH_USE,
     },
@@ -611,7 +653,7 @@ ROLE_PERMISSIONS = {
 ROLE_MENUS = {
     "association_admin": ("TesterProfiles",),
     "association_staff": ("TesterProfiles",),
-    "site_manager": RECORD_MENUS,
-    "inspector": RECORD_MENUS,
+    "site_manager": SIGNER_MENUS,
+    "inspector": SIGNER_MENUS,
     "clerk": RECORD_MENUS,
 }

@@ -1,4 +1,6 @@
 """Shop-facing screens. Every one derives from TenantModelView (app/views/tenant_view.py)."""
+from flask_appbuilder.fields import QuerySelectField
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import select
 from wtforms.validators import ValidationError
@@ -8,6 +10,7 @@ from app.models.tenancy import ChiefMechanic, Inspector, Site
 from app.security.models import KeizokuUser
 from app.security.roles import role_label
 from app.views.association import AINAS_STATUS_LABELS
+from app.tenancy import current_tenant, scope
 from app.views.tenant_view import TenantModelView
 from app.views.validators import Digits, katakana
 
@@ -45,13 +48,14 @@ class SiteView(TenantModelView):
     list_columns = ["name", "designation_number", "certification_number", "records_enabled"]
     show_columns = [
         "name", "address", "phone", "certification_number", "designation_number",
-        "district_code", "airas_registered", "ainas_status", "records_enabled",
+        "district_code", "airas_registered", "ainas_status", "records_enabled", "two_step_signoff",
     ]
     label_columns = {
         "name": "事業場名", "address": "所在地", "phone": "電話番号",
         "certification_number": "認証番号", "designation_number": "指定番号",
         "district_code": "運輸支局コード", "airas_registered": "AIRAS登録",
         "ainas_status": "AINAS", "records_enabled": "記録簿メニュー",
+        "two_step_signoff": "二段階の確認(管理責任者の承認の後に送信)",
     }
     search_columns = ["name", "designation_number", "certification_number"]
     formatters_columns = {"ainas_status": lambda v: AINAS_STATUS_LABELS.get(v, v)}
@@ -75,17 +79,29 @@ class InspectorView(TenantModelView):
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
 
 
+def own_login_field():
+    """The chief mechanic's own login: a user of the same business (scoped by app/tenancy.py)."""
+    return QuerySelectField(
+        "本人のログイン", query_func=lambda: scope(db.session.query(KeizokuUser), KeizokuUser, current_tenant())
+        .order_by(KeizokuUser.id), get_pk_func=lambda u: u.id,
+        get_label=lambda u: f"{u.display_name or u.username}({u.username})", allow_blank=True,
+        blank_text="(ログインなし)", widget=Select2Widget())
+
+
 class ChiefMechanicView(TenantModelView):
     datamodel = SQLAInterface(ChiefMechanic)
     route_base = "/shop/chief-mechanics"
-    tenant_rel_fields = ("site",)
     list_title = show_title = "整備主任者"
     add_title = "整備主任者の登録"
     edit_title = "整備主任者の編集"
     list_columns = ["site", "name", "active"]
-    show_columns = add_columns = edit_columns = ["site", "name", "name_kana", "active"]
+    tenant_rel_fields = ("site",)
+    show_columns = add_columns = edit_columns = ["site", "name", "name_kana", "user", "active"]
     search_columns = ["site", "name"]
-    label_columns = STAFF_LABELS
+    label_columns = {**STAFF_LABELS, "user": "本人のログイン"}
+    add_form_extra_fields = edit_form_extra_fields = {"user": own_login_field()}
+    formatters_columns = {"user": lambda u: (u.display_name or u.username) if u else "(なし)"}
+    description_columns = {"user": "署名は本人だけができます: このログインで署名するか、本人が「署名用暗証番号の設定」で決めた暗証番号を入力します。"}
     validators_columns = {"name_kana": [katakana]}
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
 

@@ -6,7 +6,7 @@ permissions); the shop's view derives from TenantModelView.
 """
 from datetime import timezone
 
-from flask import Response, abort, current_app, flash, g, redirect, url_for
+from flask import Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
@@ -31,10 +31,10 @@ from app.models.support import (
 )
 from app.models.tenancy import Business, Site
 from app.security.models import ASSOCIATION_ROLES, KeizokuUser
-from app.services import support
+from app.services import inquiry_threads, support
 from app.tenancy import current_tenant
 from app.timeutil import JST
-from app.views.base import KeizokuModelView
+from app.views.base import JapanTimeInterface, KeizokuModelView
 from app.views.tenant_view import TenantModelView
 
 READ = ("can_list", "can_show")
@@ -92,7 +92,7 @@ def shown_until_after_from(form, field):
 
 
 class NoticeAdminView(KeizokuModelView):
-    datamodel = SQLAInterface(Notice)
+    datamodel = JapanTimeInterface(Notice)
     route_base = "/support/notices"
     list_title = show_title = "お知らせ"
     add_title = "お知らせの登録"
@@ -187,7 +187,7 @@ def inquiry_choice_fields(with_defaults):
 class InquiryAdminView(KeizokuModelView):
     """The inquiry log of every business and site, searchable by business, site and topic."""
 
-    datamodel = SQLAInterface(Inquiry)
+    datamodel = JapanTimeInterface(Inquiry)
     route_base = "/support/inquiries"
     list_title = show_title = "問い合わせ記録"
     add_title = "問い合わせの記録"
@@ -205,7 +205,8 @@ class InquiryAdminView(KeizokuModelView):
     add_form_extra_fields = inquiry_choice_fields(True)
     edit_form_extra_fields = inquiry_choice_fields(False)
     base_order = ("created_at", "desc")
-    base_permissions = list(CRUD)
+    base_permissions = list(CRUD) + ["can_reply", "can_memo"]
+    show_template = "support/inquiry_admin_show.html"
 
     def pre_add(self, item):
         item.created_by_id = g.user.id
@@ -213,6 +214,59 @@ class InquiryAdminView(KeizokuModelView):
 
     def pre_update(self, item):
         support.check_inquiry(db.session, item)
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        inquiry = self.datamodel.get(pk)
+        g.inquiry_thread = inquiry.messages if inquiry else []
+        g.inquiry_memos = inquiry.memos if inquiry else []
+        return super().show(pk)
+
+    def _inquiry(self, pk):
+        inquiry = self.datamodel.get(pk)
+        if inquiry is None:
+            abort(404)
+        return inquiry
+
+    def _back(self, pk):
+        return redirect(url_for("InquiryAdminView.show", pk=pk))
+
+    @expose("/reply/<int:pk>", methods=["POST"])
+    @has_access
+    def reply(self, pk):
+        """The association's answer: into the thread the shop sees, and mailed to the shop."""
+        inquiry = self._inquiry(pk)
+        try:
+            message = inquiry_threads.reply(db.session, inquiry, g.user, request.form.get("body"))
+        except inquiry_threads.ThreadError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return self._back(pk)
+        db.session.commit()
+        if inquiry_threads.mail_reply(db.session, message):
+            flash("回答を事業場の画面に表示し、メールでお知らせしました。", "success")
+        else:
+            flash("回答は事業場の画面に表示しましたが、メールを送れませんでした"
+                  "(送付先のメールアドレスがないか、メールサーバーに届きません)。"
+                  "必要ならお電話でお知らせください。", "warning")
+        db.session.commit()
+        return self._back(pk)
+
+    @expose("/memo/<int:pk>", methods=["POST"])
+    @has_access
+    def memo(self, pk):
+        """A staff-only memo, never shown to the shop."""
+        inquiry = self._inquiry(pk)
+        try:
+            inquiry_threads.add_memo(db.session, inquiry, g.user, request.form.get("body"))
+        except inquiry_threads.ThreadError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return self._back(pk)
+        db.session.commit()
+        flash("対応メモを保存しました(協会のみ表示)。", "success")
+        return self._back(pk)
 
 
 class OpenFollowUpFilter(BaseFilter):
@@ -253,7 +307,33 @@ class ShopInquiryView(TenantModelView):
     }
     add_form_extra_fields = {"topic": choice_field("種類", INQUIRY_TOPICS, "other")}
     base_order = ("created_at", "desc")
-    base_permissions = ["can_list", "can_show", "can_add"]
+    base_permissions = ["can_list", "can_show", "can_add", "can_reply"]
+    show_template = "support/inquiry_shop_show.html"
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        # Only the thread's messages, through the tenant; the association's memos never come here.
+        g.inquiry_thread = inquiry_threads.shop_thread(db.session, pk, current_tenant())
+        return super().show(pk)
+
+    @expose("/reply/<int:pk>", methods=["POST"])
+    @has_access
+    def reply(self, pk):
+        """The shop adds to its own inquiry; the association gets a mail."""
+        back = redirect(url_for("ShopInquiryView.show", pk=pk))
+        try:
+            message = inquiry_threads.follow_up(db.session, pk, current_tenant(), g.user,
+                                                request.form.get("body"))
+        except inquiry_threads.ThreadError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return back
+        db.session.commit()
+        inquiry_threads.mail_follow_up(db.session, message)
+        db.session.commit()
+        flash("追記を協会に送信しました。", "success")
+        return back
 
     def pre_add(self, item):
         super().pre_add(item)
@@ -285,7 +365,7 @@ def application_table(data):
 
 
 class ApplicationSubmissionAdminView(KeizokuModelView):
-    datamodel = SQLAInterface(ApplicationFormSubmission)
+    datamodel = JapanTimeInterface(ApplicationFormSubmission)
     route_base = "/support/applications"
     list_title = show_title = "オンライン申込データ"
     edit_title = "オンライン申込データの状態"
@@ -349,6 +429,9 @@ MENU = dict(category="Support", category_label="サポート", category_icon="fa
 
 
 def register(appbuilder):
+    from app.views.base import display_value
+
+    current_app.jinja_env.filters["japan_time"] = display_value
     appbuilder.add_view(InquiryAdminView, "Inquiries", label="問い合わせ記録",
                         icon="fa-headset", **MENU)
     appbuilder.add_view(OpenFollowUpView, "FollowUps", label="フォローアップ予定",
@@ -365,12 +448,12 @@ def register(appbuilder):
                         icon="fa-book", **MENU)
 
 
-SHOP_SUPPORT = {"ShopInquiryView": ("can_list", "can_show", "can_add")}
+SHOP_SUPPORT = {"ShopInquiryView": ("can_list", "can_show", "can_add", "can_reply")}
 SHOP_MENUS = ("ShopInquiries", "PublicGuide", "Support")
 
 ROLE_PERMISSIONS = {
     "association_admin": {
-        "InquiryAdminView": CRUD,
+        "InquiryAdminView": CRUD + ("can_reply", "can_memo"),
         "OpenFollowUpView": ("can_list", "can_show", "can_edit"),
         "ApplicationSubmissionAdminView": READ + ("can_edit", "can_delete",
                                                   "can_import_submission", "can_pdf"),
@@ -378,7 +461,7 @@ ROLE_PERMISSIONS = {
         "NoticeAdminView": CRUD,
     },
     "association_staff": {
-        "InquiryAdminView": READ + ("can_add", "can_edit"),
+        "InquiryAdminView": READ + ("can_add", "can_edit", "can_reply", "can_memo"),
         "OpenFollowUpView": ("can_list", "can_show", "can_edit"),
         "ApplicationSubmissionAdminView": READ + ("can_pdf",),
         "FaqEntryAdminView": READ,

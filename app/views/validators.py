@@ -74,3 +74,16 @@ def username_rule(form, field):
         raise ValidationError(
             "ユーザーIDは半角英数字と「. _ -」で4〜64文字にしてください。"
         )
+
+
+def choice_field(label, labels, *, blank=None, default=None):
+    """A select of ``labels`` (code -> Japanese; ``blank`` adds an empty choice, stored as None)
+    that refuses any other value with a Japanese message."""
+    from wtforms import SelectField
+    from wtforms.validators import AnyOf
+
+    choices = ([("", blank)] if blank else []) + list(labels.items())
+    allowed = ([None] if blank else []) + list(labels)
+    return SelectField(label, choices=choices, default=default, validate_choice=False,
+                       filters=[lambda v: v or None],
+                       validators=[AnyOf(allowed, message=f"{label}は一覧から選んでください。")])

@@ -26,7 +26,7 @@ def test_first_login_forces_the_password_change(app, tenants, page):
     page.fill("#new_password", "weak")
     page.fill("#confirm_password", "weak")
     with page.expect_navigation():
-        page.click("button[type=submit]")
+        page.click("button:has-text(\"変更する\")")
     error = page.locator(".has-error .help-block").first
     assert "10文字以上" in error.inner_text()
     screenshot(page, "02-password-change-error")
@@ -34,7 +34,7 @@ def test_first_login_forces_the_password_change(app, tenants, page):
     page.fill("#new_password", "Browser-Pass-2026")
     page.fill("#confirm_password", "Browser-Pass-2026")
     with page.expect_navigation():
-        page.click("button[type=submit]")
+        page.click("button:has-text(\"変更する\")")
     assert page.is_visible("text=パスワードを変更しました")
     assert page.is_visible("text=ダッシュボード")
     screenshot(page, "03-dashboard")

@@ -107,7 +107,7 @@ def test_wizard_with_a_wedge_reader_until_linked(app, tenants, page, site, sandb
         page.click("text=この内容で次へ")
     assert page.url.endswith("/inspection"), page.inner_text("#wizard-errors")
 
-    assert page.input_value("#f-inspection_date") == "2026-11-26"
+    assert page.input_value("#f-inspection_date") == "令和8年11月26日"  # 和暦 where people read dates
     page.select_option("#f-inspector_id", str(tenants.ids["a"]["Inspector"]))
     _type(page, "#f-odometer_km", "45678")
     page.select_option("#f-validity_years", "2")
@@ -124,7 +124,7 @@ def test_wizard_with_a_wedge_reader_until_linked(app, tenants, page, site, sandb
     assert page.url.endswith("/insurance"), page.inner_text("#wizard-errors")
 
     _type(page, "#f-policy1_certificate_number", "ABC-1234 5678")
-    _type(page, "#f-policy1_insurer_name", "試験損保")
+    page.select_option("#f-policy1_insurer_name", "東京海上日動")
     _type(page, "#f-policy1_start_date", "2026-11-20")
     _type(page, "#f-policy1_end_date", "2029-01-20")
     page.check("input[name=policy1_electronic]")

@@ -103,3 +103,24 @@ def test_fee_rows_have_sources_amounts_only_when_confirmed_and_never_overlap():
         inspection_fees(vehicle_kind=kind, application_type=application_type, on_date=day)
     rows = data[fees.INSPECTION_FEE]
     assert len(rows_in_force(rows, dt.date(2025, 1, 1))) == 4
+
+
+def test_no_confirmed_fee_names_whom_to_ask_not_the_draft_stage():
+    result = inspection_fees(vehicle_kind="registered", application_type="oss", on_date=dt.date(2026, 4, 1),
+                             ask="協会のサポートデスク 03-1234-5678")
+    assert "協会のサポートデスク 03-1234-5678に確認してください" in result.note
+    assert "改正案" not in result.note
+
+
+def test_rows_passed_in_replace_the_shipped_file():
+    from app.domain.fees import fee_rows
+
+    rows = fee_rows()
+    assert len(rows) == 12 + 3 + 2 + 1 + 3  # the technical fee rows split per vehicle kind
+    confirmed = [dict(r, amount_yen=r.get("proposed_amount_yen") or 1500, status="confirmed")
+                 if r["effective_from"] == "2026-04-01" else r for r in rows]
+    confirmed = [dict(r, amount_yen=450) if r["part"] == "technical_info_fee"
+                 and r["effective_from"] == "2026-04-01" else r for r in confirmed]
+    result = inspection_fees(vehicle_kind="registered", application_type="oss",
+                             on_date=dt.date(2026, 4, 1), rows=confirmed)
+    assert result.total_yen == 1450 + 450 and not result.lookup_required

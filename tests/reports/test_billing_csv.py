@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.reports.billing_csv import COLUMNS, CsvEncodingError, render_invoice_csv
+from app.reports.billing_csv import COLUMNS, CsvEncodingError, InvoiceSummary, render_invoice_csv
 
 TEN = Decimal("0.10")
 
@@ -42,7 +42,7 @@ def test_utf8_with_bom_crlf_and_japanese_headers():
     table = parse(content, "utf-8-sig")
     assert table[0] == [c.header for c in COLUMNS]
     assert table[0][:4] == ["請求書番号", "ご利用月", "事業者名", "事業場名"]
-    assert table[1] == ["2026-05-000123", "2026-05", "株式会社山田自動車", "本社工場", "1234",
+    assert table[1] == ["2026-05-000123", "2026年5月分", "株式会社山田自動車", "本社工場", "第1234号",
                         "電子保適証作成", "7", "31", "217", "税込", "10%"]
     assert table[2][5:9] == ["記録簿作成", "3", "33", "99"]
 
@@ -58,7 +58,7 @@ def test_cp932_has_no_bom_and_round_trips_vendor_characters():
 def test_quoting_only_where_needed():
     content = render_invoice_csv([row(site_name='工場,"東"\r\n2号')]).decode("utf-8-sig")
     assert '"工場,""東""\r\n2号"' in content
-    assert '"2026-05"' not in content  # plain fields stay unquoted
+    assert '"2026年5月分"' not in content  # plain fields stay unquoted
     assert parse(content.encode("utf-8-sig"), "utf-8-sig")[1][3] == '工場,"東"\r\n2号'
 
 
@@ -116,3 +116,27 @@ def test_unknown_encoding_is_refused():
 
 def test_header_only_when_there_are_no_rows():
     assert parse(render_invoice_csv([]), "utf-8-sig") == [[c.header for c in COLUMNS]]
+
+
+def test_month_and_designation_number_stay_text_in_excel():
+    table = parse(render_invoice_csv([row(designation_number="0567"), row(designation_number="関指第567号")]),
+                  "utf-8-sig")
+    # Excel turns "2026-05" into a date and "0567" into 567; these are text.
+    assert [r[1] for r in table[1:]] == ["2026年5月分", "2026年5月分"]
+    assert [r[4] for r in table[1:]] == ["第0567号", "関指第567号"]
+
+
+def test_summary_rows_give_each_rate_its_total_and_tax_the_amount_billed_and_the_registration_number():
+    summary = InvoiceSummary(invoice_number="2026-05-000123", billing_month="2026-05", business_name="株式会社山田自動車",
+                             issuer_name="一般財団法人 見本協会", registration_number="T1234567890123",
+                             rate_totals=[{"tax_rate": "0.10", "tax_included": True, "subtotal_yen": 12265,
+                                           "net_yen": 11150, "tax_yen": 1115, "gross_yen": 12265}],
+                             total_yen=12265)
+    table = parse(render_invoice_csv([row()], summary=summary), "utf-8-sig")
+    assert [r[5:] for r in table[2:]] == [
+        ["10%対象 合計", "", "", "12265", "税込", "10%"],
+        ["10%対象 うち消費税等", "", "", "1115", "", "10%"],
+        ["ご請求額（税込）", "", "", "12265", "税込", ""],
+        ["適格請求書発行事業者 一般財団法人 見本協会 登録番号 T1234567890123", "", "", "", "", ""],
+    ]
+    assert all(r[:3] == ["2026-05-000123", "2026年5月分", "株式会社山田自動車"] for r in table[2:])

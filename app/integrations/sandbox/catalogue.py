@@ -68,6 +68,8 @@ SERVICE_NAMES = {
     "ainas": "OSS申請共同利用システム",
     "mlit": "次回自動車重量税額照会サービス",
     "kei": "軽自動車次回重量税額照会サービス",
+    "jibai": "自賠責保険証明書情報照会",
+    "parking": "放置違反金照会",
 }
 
 # Opening hours, Asia/Tokyo, every day except the year-end closure (§5.1; [S][A13], [O][E2]).
@@ -76,6 +78,9 @@ DEFAULT_HOURS = {
     "ainas": {"open": "08:00", "close": "22:00"},
     "mlit": {"open": "08:00", "close": "23:00"},
     "kei": {"open": "08:00", "close": "23:00"},
+    # cchecks: e-JIBAI check as AIRAS's hours; the 放置違反金 query [I] placeholder hours.
+    "jibai": {"open": "08:00", "close": "20:00"},
+    "parking": {"open": "08:00", "close": "20:00"},
 }
 YEAR_END_CLOSED = ((12, 29), (12, 30), (12, 31), (1, 1), (1, 2), (1, 3))
 

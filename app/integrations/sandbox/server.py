@@ -11,6 +11,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.integrations.base import IDEMPOTENCY_HEADER
+from app.integrations.sandbox.checks import register_routes as register_check_routes
 from app.integrations.sandbox.hooks import HookInboxes
 from app.integrations.sandbox.state import Reply, Sandbox, SettingsError, parse_moment
 
@@ -77,6 +78,9 @@ def create_sandbox_app(sandbox: Sandbox | None = None, hooks: HookInboxes | None
     def weight_tax(system):
         params = request.args.to_dict()
         return outside_call(system, lambda now, forced: sandbox.lookup_weight_tax(system, params, now))
+
+    # ---- e-JIBAI check, 放置違反金 query (sandbox/checks.py) ----
+    register_check_routes(app, sandbox)
 
     # ---- control API (tests and demos; not part of the outside systems) ----
     @app.errorhandler(SettingsError)
@@ -212,6 +216,7 @@ class SandboxServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        self.sandbox.close()
 
 
 def serve(host: str, port: int, **settings):

@@ -11,6 +11,7 @@ import copy
 import hashlib
 import json
 import math
+import os
 import random
 import re
 import threading
@@ -29,7 +30,7 @@ from app.integrations.airas import (
 from app.integrations.base import JST, REPLAYED_HEADER
 from app.integrations.sandbox import catalogue
 
-SYSTEMS = ("airas", "ainas", "mlit", "kei")
+SYSTEMS = ("airas", "ainas", "mlit", "kei", "jibai", "parking")  # cchecks: e-JIBAI, 放置違反金
 AINAS_STEPS = ("依頼受付", "申請中", "納付済", "審査中", "手続完了")
 PAID_STEPS = AINAS_STEPS[2:]
 LIVE_AIRAS_STATUSES = ("作成中", "作成済", "報告済")
@@ -111,7 +112,7 @@ class SandboxClock:
             else:
                 self._offset += timedelta(seconds=seconds)
 
-    def reset(self) -> None:
+    def reset(self, keep_file: bool = False) -> None:
         with self._lock:
             self._offset, self._frozen = timedelta(0), None
 
@@ -131,15 +132,30 @@ def parse_hhmm(value: str) -> clock_time:
 
 
 class Sandbox:
-    def __init__(self, **settings):
+    """The systems' memory. With ``state_path`` it is kept in that file (JSON) and read back when
+    a new sandbox starts on it, so a restart does not forget records, keys or numbers.
+
+    ``save_interval`` 0 writes the file after every change (tests); more than 0 lets a writer
+    thread write it at most that often (a busy sandbox), and ``close()`` writes the rest.
+    """
+
+    def __init__(self, *, state_path: str | None = None, save_interval: float = 0.0, **settings):
         self.clock = SandboxClock()
         self._lock = threading.RLock()
         self._initial = self._merged(copy.deepcopy(DEFAULT_SETTINGS), settings)
-        self.reset()
+        self.state_path = state_path
+        self.save_interval = float(save_interval)
+        self._dirty = threading.Event()
+        self._closing = threading.Event()
+        self.reset(keep_file=True)
+        if state_path and os.path.exists(state_path):
+            self._load(state_path)
+        if state_path and self.save_interval > 0:
+            threading.Thread(target=self._writer, name="sandbox-state", daemon=True).start()
 
     # ---- control -------------------------------------------------------------------------
 
-    def reset(self) -> None:
+    def reset(self, keep_file: bool = False) -> None:
         with self._lock:
             self.settings = copy.deepcopy(self._initial)
             self.clock.reset()
@@ -151,10 +167,70 @@ class Sandbox:
             self._by_chassis = {"airas": defaultdict(list), "ainas": defaultdict(list)}
             self._first_seen: dict[str, datetime] = {}  # 車台番号 -> first AIRAS sight (E127 delay)
             self.weight_tax: dict[str, dict] = {"mlit": {}, "kei": {}}
+            from app.integrations.sandbox.checks import ChecksState  # it builds on this module
+
+            self.checks = ChecksState()  # e-JIBAI check and 放置違反金 query
             self.fees: list[dict] = []
             self.stats = {system: Counter() for system in SYSTEMS}
             self.calls: deque = deque(maxlen=5000)
             self._sequence = Counter()
+            if not keep_file:
+                self._changed()
+
+    # ---- the kept state (a file under instance/ when the sandbox runs on its own) ---------------
+
+    def _changed(self) -> None:
+        if not self.state_path:
+            return
+        if self.save_interval > 0:
+            self._dirty.set()
+        else:
+            self.save()
+
+    def _writer(self) -> None:
+        while not self._closing.is_set():
+            if self._dirty.wait(timeout=1.0):
+                self._closing.wait(self.save_interval)
+                self._dirty.clear()
+                self.save()
+
+    def close(self) -> None:
+        """Write what is not written yet (a stopping sandbox)."""
+        self._closing.set()
+        if self.state_path:
+            self.save()
+
+    def save(self) -> None:
+        """Write the records, keys, numbers and fees to ``state_path`` (no-op without one)."""
+        if not self.state_path:
+            return
+        with self._lock:
+            state = {"version": 1, "certificates": self.certificates, "requests": self.requests,
+                     "keys": self._keys, "first_seen": self._first_seen, "weight_tax": self.weight_tax,
+                     "fees": self.fees, "sequence": dict(self._sequence)}
+            text = json.dumps(state, default=_encode_moment, ensure_ascii=False)
+            folder = os.path.dirname(os.path.abspath(self.state_path))
+            os.makedirs(folder, exist_ok=True)
+            temporary = f"{self.state_path}.tmp"
+            with open(temporary, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(temporary, self.state_path)  # a reader never sees half a file
+
+    def _load(self, path: str) -> None:
+        with open(path, encoding="utf-8") as handle:
+            state = json.load(handle, object_hook=_decode_moment)
+        with self._lock:
+            self.certificates.update(state["certificates"])
+            self.requests.update(state["requests"])
+            for system in ("airas", "ainas"):
+                self._keys[system].update(state["keys"][system])
+                for record in self._stores[system].values():
+                    self._by_chassis[system][record["payload"]["chassis_number"]].append(record)
+            self._first_seen.update(state["first_seen"])
+            for system, entries in state["weight_tax"].items():
+                self.weight_tax.setdefault(system, {}).update(entries)
+            self.fees.extend(state["fees"])
+            self._sequence.update(state["sequence"])
 
     def update_settings(self, changes: dict, *, faults_only: bool = False) -> dict:
         if faults_only:
@@ -220,6 +296,7 @@ class Sandbox:
             raise SettingsError("weight_tax_yen must be a non-negative int")
         with self._lock:
             self.weight_tax[system][chassis_number] = {"weight_tax_yen": amount_yen, "visible_from": visible_from}
+            self._changed()
 
     def snapshot_stats(self) -> dict:
         with self._lock:
@@ -254,6 +331,7 @@ class Sandbox:
             if record is None:
                 raise SettingsError(f"no AINAS request {request_id!r}")
             record["status"] = status
+            self._changed()
             return self._request_body(record)
 
     # ---- the gate every outside call passes ------------------------------------------------
@@ -280,6 +358,7 @@ class Sandbox:
                 self.stats[system][f"fault_{fault}"] += 1
             self.calls.append({"at": now.isoformat(), "system": system, "method": method, "path": path,
                                "status": reply.status, "outcome": reply.outcome})
+            self._changed()
         if reply.sleep_seconds:
             # The answer (and anything stored) is ready, but the client gives up first: a lost response.
             time.sleep(reply.sleep_seconds)
@@ -501,6 +580,7 @@ class Sandbox:
     def _certificate_body(record: dict, full: bool = False) -> dict:
         body = {name: record[name] for name in ("airas_id", "issue_number", "status", "report_status",
                                                 "error_code", "error_detail")}
+        body["chassis_number"] = record["payload"]["chassis_number"]  # whose 保適証 this is
         body["created_at"] = record["created_at"].isoformat()
         body["linked_at"] = record["linked_at"].isoformat() if record["linked_at"] else None
         if full:
@@ -677,6 +757,22 @@ class Sandbox:
             "basis_date": (today - timedelta(days=1)).isoformat(),
             "notes": "前日までの申請内容に基づく税額です。",
         })
+
+
+def _encode_moment(value):
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    raise TypeError(f"cannot keep {type(value).__name__} in the sandbox state")
+
+
+def _decode_moment(value: dict):
+    if len(value) == 1 and "$datetime" in value:
+        return datetime.fromisoformat(value["$datetime"])
+    if len(value) == 1 and "$date" in value:
+        return date.fromisoformat(value["$date"])
+    return value
 
 
 def next_opening(hours: dict, now: datetime) -> datetime | None:

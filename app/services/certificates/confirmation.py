@@ -13,6 +13,7 @@ from app import audit
 from app.domain.wareki import format_wareki
 from app.models.certificate import Certificate, CertificateDraft, OssRequest, Vehicle
 from app.models.tenancy import Inspector, Site
+from app.services.certificates import prechecks
 from app.services.certificates.common import (
     ACTIVE_STATUSES,
     OSS_FINAL,
@@ -20,9 +21,11 @@ from app.services.certificates.common import (
     stored_date,
     utc_naive,
 )
+from app.services.certificates import delegation, used_vehicles
 from app.services.certificates.drafts import assess, matched_vehicle
 from app.services.certificates.events import record_event
 from app.services.certificates.labels import APPLICATION_AGENTS, VEHICLE_KIND_LABELS
+from app.services.certificates.signoff import hold_for_approval
 from app.timeutil import JST
 
 audit.ACTION_LABELS.update({"certificate_correct": "保適証の訂正"})
@@ -93,7 +96,8 @@ def airas_payload(draft, site, inspector, today, assessment):
         "site_code": site.airas_shop_code,
         "inspector_code": inspector.inspector_code,
         "vehicle_kind": AIRAS_VEHICLE_KIND[vehicle["vehicle_kind"]],
-        "registration_number": _registration(vehicle),
+        # 中古新規・中古予備検査: kept for the shop, not sent (shop-workflow.md §1).
+        "registration_number": used_vehicles.airas_registration(draft.data, _registration(vehicle)),
         "chassis_number": vehicle["chassis_number"],
         "inspection_date": inspection["inspection_date"],
         "issue_date": today.isoformat(),
@@ -114,7 +118,7 @@ def oss_payload(draft, site):
         "application_agent": APPLICATION_AGENTS[inspection["application_agent"]],
         "vehicle_kind": AIRAS_VEHICLE_KIND[vehicle["vehicle_kind"]],
         "chassis_number": vehicle["chassis_number"],
-        "registration_number": _registration(vehicle),
+        "registration_number": used_vehicles.airas_registration(draft.data, _registration(vehicle)),
         "user_of_vehicle": {"name": vehicle["owner_name"], "address": vehicle["owner_address"]},
         "consent_obtained": bool(inspection["consent"]),
         "validity_years": inspection["validity_years"],
@@ -122,7 +126,7 @@ def oss_payload(draft, site):
         "weight_tax_yen": checks["weight_tax_yen"],
         "inspection_fee_yen": checks["inspection_fee_yen"],
         "weight_tax_basis": basis,
-        "certificate_update_by": "requester",
+        **delegation.oss_fields(vehicle["vehicle_kind"], inspection, site),
     }
 
 
@@ -148,6 +152,8 @@ def confirm(session, draft, user_id, acknowledged, now):
     assessment = assess(session, draft)  # again: the draft may be days old, the rules are dated
     if assessment["blocked"]:
         problems.append("自賠責が新しい有効期間を覆わないため、保適証を交付できません。")
+    problems += used_vehicles.inspection_problems(data, inspection["application_type"])
+    problems += delegation.problems(vehicle["vehicle_kind"], inspection, site)  # 記録事務代行
     live = session.scalar(select(Certificate.id).where(
         Certificate.business_id == draft.business_id, Certificate.chassis_number == vehicle["chassis_number"],
         Certificate.status.in_(ACTIVE_STATUSES),
@@ -155,6 +161,7 @@ def confirm(session, draft, user_id, acknowledged, now):
     if live is not None:
         problems.append("この車台番号の保適証はすでに有効なものがあります。保適証の一覧で確認してください"
                         "(作り直す場合はAIRASで古い保適証を削除してからにします)。")
+    problems += prechecks.confirmation_problems(data)  # OBD検査 (services/certificates/obd.py)
     if problems:
         raise CertificateInputError(problems)
 
@@ -184,7 +191,8 @@ def confirm(session, draft, user_id, acknowledged, now):
         last_application_date=stored_date(assessment["last_application_date"]),
         weight_tax_yen=checks["weight_tax_yen"], inspection_fee_yen=checks["inspection_fee_yen"],
         details={"vehicle": vehicle, "inspection": inspection, "insurance": data["insurance"],
-                 "checks": {**checks, "assessment": assessment}},
+                 "checks": {**checks, "assessment": assessment},
+                 "purpose": used_vehicles.purpose_code(data)},
         payload=airas_payload(draft, site, inspector, issue_date, assessment),
     )
     correction = data.get("correction")
@@ -201,6 +209,7 @@ def confirm(session, draft, user_id, acknowledged, now):
                                certificate_id=certificate.id, status="queued",
                                payload=oss_payload(draft, site), idempotency_key=str(uuid.uuid4()),
                                attempts=0, next_attempt_at=utc_naive(now)))
+    prechecks.after_confirm(session, draft, certificate, now)  # OBD result, 放置違反金, 自賠責 hour
     # Two devices confirming the same draft: only the first one's update matches.
     claimed = session.execute(update(CertificateDraft).where(
         CertificateDraft.id == draft.id, CertificateDraft.certificate_id.is_(None)).values(
@@ -213,11 +222,13 @@ def confirm(session, draft, user_id, acknowledged, now):
         audit.record(session, "certificate_correct", entity=certificate,
                      detail=f"{certificate.chassis_number} {certificate.application_type} "
                             f"{certificate.idempotency_key}")
+        hold_for_approval(session, certificate, now)
         return certificate
     record_event(session, certificate, now, "keizoku", "confirm", None, "queued",
                  message="保適証を確定しました。送信待ちです。")
     audit.record(session, "certificate_confirm", entity=certificate,
                  detail=f"{certificate.chassis_number} {certificate.application_type}")
+    hold_for_approval(session, certificate, now)
     return certificate
 
 

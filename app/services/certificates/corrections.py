@@ -13,15 +13,25 @@ Repeating the command is safe: AIRAS answers a second 削除 or 引戻し with t
 """
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 
 from app import audit
-from app.integrations import OutsideRejectedError, OutsideSystemError
+from app.integrations import OutsideProtocolError, OutsideRejectedError, OutsideSystemError
 from app.models.certificate import CertificateDraft
 from app.services.certificates.common import OSS_FINAL, CertificateInputError
 from app.services.certificates.events import record_event
-from app.services.certificates.followup import mark_linked
+from app.services.certificates.followup import (
+    MISMATCH_ADVICE,
+    MISMATCH_CODE,
+    MISMATCH_REASON,
+    foreign_answer,
+    mark_linked,
+)
 from app.services.certificates.sender import claim, still_ours
+
+log = logging.getLogger(__name__)
 
 audit.ACTION_LABELS.update({
     "certificate_delete": "保適証の削除", "certificate_delete_failed": "保適証の削除(失敗)",
@@ -136,14 +146,23 @@ def _release(certificate, token):
         certificate.lease_until = certificate.lease_token = None
 
 
-def _read_first(client, airas_id, status):
+def _read_first(client, airas_id, status, chassis_number):
     """A certificate we last saw as sent may have reached 作成済 since our last poll: read it
-    before a 削除 or 引戻し so that its 連携済 charge is recorded, not lost with the record."""
-    return client.get_status(airas_id) if status == "sent" else None
+    before a 削除 or 引戻し so that its 連携済 charge is recorded, not lost with the record.
+    A record about another car stops the command before it touches that car's 保適証."""
+    if status != "sent":
+        return None
+    seen = client.get_status(airas_id)
+    if seen.get("chassis_number") != chassis_number:
+        log.warning("AIRAS id %s: read before a correction names chassis %r, not %r; nothing done",
+                    airas_id, seen.get("chassis_number"), chassis_number)
+        raise OutsideProtocolError("airas", f"{MISMATCH_REASON.format(chassis=chassis_number)}{MISMATCH_ADVICE}",
+                                   code=MISMATCH_CODE, reason=f"chassis {seen.get('chassis_number')!r}")
+    return seen
 
 
 def _catch_up_link(session, certificate, seen, now):
-    if seen is not None and seen["linked"]:
+    if seen is not None and seen["linked"] and foreign_answer(session, certificate, seen) is None:
         certificate.issue_number = seen.get("issue_number") or certificate.issue_number
         mark_linked(session, certificate, now)
 
@@ -170,10 +189,11 @@ def delete_certificate(session, certificate, clients, now, *, window_not_yet=Fal
     if problems:
         raise CertificateInputError(problems)
     note = " (窓口申請・報告済: 窓口提出前と確認済み)" if is_reported_hybrid(certificate) else ""
-    airas_id, status = certificate.airas_id, certificate.status
+    airas_id, status, chassis = certificate.airas_id, certificate.status, certificate.chassis_number
     token, (seen, result) = _call_outside(
         session, certificate, now, "delete",
-        lambda: (_read_first(clients.airas, airas_id, status), _delete_at_airas(clients.airas, airas_id)), note)
+        lambda: (_read_first(clients.airas, airas_id, status, chassis), _delete_at_airas(clients.airas, airas_id)),
+        note)
     certificate, before = _apply_answer(session, certificate.id, token, result, "deleted", DELETED_ADVICE)
     _catch_up_link(session, certificate, seen, now)
     leftover = open_correction_draft(session, certificate)
@@ -211,10 +231,11 @@ def pull_back(session, certificate, clients, now, user_id):
         draft = correction_draft(session, certificate, user_id)
         session.commit()
         return draft
-    airas_id, status = certificate.airas_id, certificate.status
+    airas_id, status, chassis = certificate.airas_id, certificate.status, certificate.chassis_number
     token, (seen, result) = _call_outside(
         session, certificate, now, "pull_back",
-        lambda: (_read_first(clients.airas, airas_id, status), clients.airas.pull_back_certificate(airas_id)))
+        lambda: (_read_first(clients.airas, airas_id, status, chassis),
+                 clients.airas.pull_back_certificate(airas_id)))
     certificate, before = _apply_answer(session, certificate.id, token, result, "draft", CORRECTING_ADVICE)
     _catch_up_link(session, certificate, seen, now)
     record_event(session, certificate, now, "airas", "pull_back", before, "draft",

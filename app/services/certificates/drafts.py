@@ -12,17 +12,21 @@ import re
 import unicodedata
 
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
+from app import audit
 from app.domain import business_days
-from app.domain.fees import inspection_fees
 from app.domain.renewal import INSURANCE_SHORT_FOR_ALL_DATES, assess_renewal
-from app.domain.wareki import format_wareki, parse_wareki
+from app.domain.wareki import format_wareki, parse_wareki, parse_wareki_month
 from app.domain.weight_tax import BODIES
 from app.domain.weight_tax import weight_tax as local_weight_tax
 from app.integrations import OutsideSystemError
 from app.models.certificate import Certificate, CertificateDraft, Vehicle
 from app.models.tenancy import Inspector, Site
+from app.domain.jibai import insurer_name
+from app.services.certificates import delegation, jibai, obd, used_vehicles
 from app.services.certificates.common import CertificateInputError, stored_date
+from app.services.fees import fees_for
 from app.services.certificates.labels import (
     APPLICATION_AGENTS,
     APPLICATION_TYPE_LABELS,
@@ -38,8 +42,11 @@ def _text(form, name):
     return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else ""
 
 
+ERA_START = re.compile(r"(明治|大正|昭和|平成|令和|[MTSHR]\s*\d)", re.IGNORECASE)
+
+
 def parse_date_input(value, label):
-    """ISO (2026-11-26, 2026/11/26) or 和暦 (令和8年11月26日, R08.11.26)."""
+    """ISO (2026-11-26, 2026/11/26) or 和暦 (令和8年11月26日, R8.11.26, R08.11.26)."""
     text = unicodedata.normalize("NFKC", value or "").strip()
     if not text:
         raise CertificateInputError(f"{label}を入力してください。")
@@ -48,10 +55,29 @@ def parse_date_input(value, label):
         if match:
             return dt.date(*(int(part) for part in match.groups()))
         return parse_wareki(text)
-    except ValueError:
+    except ValueError as exc:
+        if not match and ERA_START.match(text) and "の形で入力" not in str(exc):
+            raise CertificateInputError(f"{label}: {exc}") from None  # 和暦 but no such day / era
         raise CertificateInputError(
-            f"{label}「{value}」は日付として読めません。2026-11-26 または 令和8年11月26日 の形で"
+            f"{label}「{value}」は日付として読めません。令和8年11月26日、R8.11.26 または 2026-11-26 の形で"
             "入力してください。") from None
+
+
+def parse_month_input(value, label):
+    """A year and month, 和暦 (平成31年4月, H31.4) or Western (2019-04): "YYYY-MM", or "" if empty."""
+    text = unicodedata.normalize("NFKC", value or "").strip()
+    if not text:
+        return ""
+    match = re.fullmatch(r"(\d{4})[-/.](\d{1,2})", text)
+    if match and 1 <= int(match.group(2)) <= 12:
+        return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
+    try:
+        return parse_wareki_month(text).strftime("%Y-%m")
+    except ValueError as exc:
+        if ERA_START.match(text) and "の形で入力" not in str(exc):
+            raise CertificateInputError(f"{label}: {exc}") from None
+        raise CertificateInputError(
+            f"{label}「{value}」は年月として読めません。平成31年4月、H31.4 または 2019-04 の形で入力してください。") from None
 
 
 def parse_int_input(value, label, *, required=True, minimum=0):
@@ -101,14 +127,63 @@ def normalise_chassis(value):
     return unicodedata.normalize("NFKC", value or "").strip().upper()
 
 
-def start_draft(session, tenant, site_id, user_id):
+def start_draft(session, tenant, site_id, user_id, purpose=None):
     if not tenant.owns_site(site_id):
         raise CertificateInputError("事業場を選び直してください。")
+    data = used_vehicles.initial_data(used_vehicles.chosen_purpose(purpose))
     draft = CertificateDraft(business_id=tenant.business_id, site_id=site_id,
-                             created_by_id=user_id, step="scan", data={})
+                             created_by_id=user_id, step="scan", data=data)
     session.add(draft)
     session.flush()
     return draft
+
+
+def is_untouched(draft):
+    """Nothing saved yet: a started draft whose scan never succeeded (and not a correction)."""
+    data = draft.data or {}
+    return draft.certificate_id is None and draft.step == "scan" and not data.get("vehicle") \
+        and not data.get("correction")
+
+
+def discard_if_untouched(session, draft):
+    """After a failed scan: an untouched draft is deleted, so nothing is left behind. True if so."""
+    if not is_untouched(draft):
+        return False
+    session.delete(draft)
+    session.flush()
+    return True
+
+
+def start_with_scan(session, tenant, site_id, user_id, reads, today, cert_file=None, purpose=None):
+    """A new draft and its scan in the caller's one transaction: a failed scan raises and the
+    caller's rollback leaves no draft."""
+    draft = start_draft(session, tenant, site_id, user_id, purpose)
+    save_scan(session, draft, reads, today, cert_file)
+    return draft
+
+
+audit.ACTION_LABELS.update({"certificate_drafts_expired": "保適証の下書きの期限切れ削除"})
+
+
+def expire_drafts(session, now, days):
+    """Delete unconfirmed drafts nobody has touched for ``days`` days (corrections of a pulled-back
+    certificate are kept: the certificate waits for them), one audit entry per business."""
+    cutoff = (now - dt.timedelta(days=days)).astimezone(dt.timezone.utc).replace(tzinfo=None)
+    stale = session.scalars(select(CertificateDraft).where(
+        CertificateDraft.certificate_id.is_(None), CertificateDraft.updated_at < cutoff)
+        .order_by(CertificateDraft.id)).all()
+    by_business = {}
+    for draft in stale:
+        if (draft.data or {}).get("correction"):
+            continue
+        by_business.setdefault(draft.business_id, []).append(draft.id)
+        session.delete(draft)
+    for business_id, ids in by_business.items():
+        audit.record(session, "certificate_drafts_expired", entity_type="CertificateDraft",
+                     business_id=business_id,
+                     detail=f"{days}日間更新のなかった保適証の下書き {len(ids)} 件を削除(ID {', '.join(map(str, ids))})")
+    session.flush()
+    return sum(len(ids) for ids in by_business.values())
 
 
 def open_drafts(session, query):
@@ -161,14 +236,18 @@ def _cert_file_module():
     return vehicle_cert_file
 
 
-def parse_reads(reads, today):
-    """The capture field's reads -> ({"ok": True, ...result}) or ({"ok": False, "error": ...})."""
+def parse_reads(reads, today, purpose=None):
+    """The capture field's reads -> ({"ok": True, ...result}) or ({"ok": False, "error": ...}).
+    For a 中古 kind (``purpose``) the codes must be its source document's (app/domain/used_vehicles.py)."""
     vehicle_qr = _qr_module()
     if vehicle_qr is None:
         return {"ok": False, "error": {"code": "UNAVAILABLE",
                                        "message": "二次元コードの読み取りは準備中です。手入力で進んでください。"}}
     try:
-        result = vehicle_qr.parse_scans(reads, today=today)
+        if used_vehicles.is_used({"purpose": purpose}):
+            result = used_vehicles.parse_document(reads, purpose, today)
+        else:
+            result = vehicle_qr.parse_scans(reads, today=today)
     except vehicle_qr.VehicleQRError as exc:
         return {"ok": False, **vehicle_qr.error_to_dict(exc)}
     return {"ok": True, **vehicle_qr.result_to_dict(result)}
@@ -204,12 +283,13 @@ def save_scan(session, draft, reads, today, cert_file=None):
     if cert_file and not has_reads(reads):
         vehicle = _vehicle_from_cert_file(cert_file)
     else:
-        parsed = parse_reads(reads, today)
+        parsed = parse_reads(reads, today, used_vehicles.purpose_code(draft.data))
         if not parsed["ok"]:
             raise CertificateInputError(parsed["error"]["message"])
         vehicle = _vehicle_from_qr(parsed)
         if cert_file:
             vehicle.update(_from_cert_file(cert_file, vehicle["chassis_number"]))
+    vehicle = used_vehicles.after_scan(draft.data, vehicle)
     _save(draft, "vehicle", vehicle, "vehicle")
     return vehicle
 
@@ -249,7 +329,7 @@ def _from_cert_file(data, scanned_chassis):
 
 def _cert_file_extras(result):
     fields = result.fields
-    extra = {key: fields.get(key) for key in ("expiry_date", "odometer_km") if fields.get(key)}
+    extra = {key: fields.get(key) for key in ("expiry_date", "odometer_km", "obd_target") if fields.get(key)}
     name = fields.get("user_name") or fields.get("owner_name")
     address = fields.get("user_address") or fields.get("owner_address")
     if name:
@@ -267,23 +347,25 @@ def save_vehicle(session, draft, form):
     c.check(not chassis or CHASSIS_RE.fullmatch(chassis) is not None,
             f"車台番号「{chassis}」に使えない文字があります。車検証のとおり、ハイフンも含めて半角英数字で入力してください。")
     kind = c.take(_choice, form.get("vehicle_kind"), VEHICLE_KIND_LABELS, "自動車の区分")
-    expiry = c.take(parse_date_input, form.get("expiry_date"), "現在の有効期間の満了日")
-    first_registration = _text(form, "first_registration")
-    c.check(not first_registration or re.fullmatch(r"\d{4}-\d{2}", first_registration) is not None,
-            "初度登録年月は 2019-04 の形で入力してください。")
+    expiry = (c.take(parse_date_input, form.get("expiry_date"), "現在の有効期間の満了日")
+              if used_vehicles.needs_current_expiry(draft.data) or _text(form, "expiry_date") else None)
+    first_registration = c.take(parse_month_input, form.get("first_registration"), "初度登録年月")
     owner_name, owner_address = _text(form, "owner_name"), _text(form, "owner_address")
-    c.check(bool(owner_name), "使用者の氏名または名称を入力してください。")
-    c.check(bool(owner_address), "使用者の住所を入力してください。")
-    c.raise_if_any()
+    person = used_vehicles.new_person_label(draft.data)
+    c.check(bool(owner_name), f"{person}の氏名または名称を入力してください。")
+    c.check(bool(owner_address), f"{person}の住所を入力してください。")
     previous = dict((draft.data or {}).get("vehicle") or {})
+    c.messages.extend(used_vehicles.vehicle_problems(draft.data, previous, owner_name, owner_address))
+    c.raise_if_any()
     values = {
         **previous,
         "vehicle_kind": kind, "chassis_number": chassis,
         "plate_area": _text(form, "plate_area"), "plate_class": form.get("plate_class", "").strip(),
         "plate_kana": _text(form, "plate_kana"), "plate_serial": form.get("plate_serial", "").strip(),
         "model": _text(form, "model"), "first_registration": first_registration,
-        "expiry_date": expiry.isoformat(), "owner_name": owner_name, "owner_address": owner_address,
-        "source": previous.get("source", "manual"),
+        "expiry_date": expiry.isoformat() if expiry else "", "owner_name": owner_name,
+        "owner_address": owner_address, "source": previous.get("source", "manual"),
+        **used_vehicles.vehicle_marks(draft.data),
     }
     _save(draft, "vehicle", values, "inspection")
     return values
@@ -333,6 +415,7 @@ def save_inspection(session, draft, form, today):
     vehicle_weight = c.take(parse_int_input, form.get("vehicle_weight_kg"), "車両重量(kg)", required=False, minimum=1)
     gross_weight = c.take(parse_int_input, form.get("gross_weight_kg"), "車両総重量(kg)", required=False, minimum=1)
     application_type = c.take(_choice, form.get("application_type"), APPLICATION_TYPE_LABELS, "申請方法")
+    obd_values = c.take(obd.parse_inspection, form, inspection_date, vehicle, parse_date_input) or {}
     agent = form.get("application_agent") or ""
     consent = form.get("consent") in ("y", "on", "1", "true", True)
     site = session.get(Site, draft.site_id)
@@ -345,13 +428,17 @@ def save_inspection(session, draft, form, today):
         c.check(agent not in KEI_ONLY_AGENTS or vehicle["vehicle_kind"] == "kei",
                 "全軽自協は軽自動車の申請代理人です。別の申請代理人を選んでください。")
         c.check(consent, "OSS申請には使用者の承諾書が必要です。承諾書を受け取ってから「承諾書を取得済み」にしてください。")
+    c.messages.extend(used_vehicles.inspection_problems(draft.data, application_type))
+    recording = c.take(delegation.inspection_values, form, site, application_type) or {}
+    c.messages.extend(delegation.problems(vehicle["vehicle_kind"], {**recording, "application_type": application_type},
+                                          site))
     c.raise_if_any()
     values = {
         "inspection_date": inspection_date.isoformat(), "application_date": application_date.isoformat(),
         "inspector_id": inspector_id, "odometer_km": odometer, "validity_years": years, "use": use,
         "body": body, "eco": eco, "vehicle_weight_kg": vehicle_weight, "gross_weight_kg": gross_weight,
         "application_type": application_type, "application_agent": agent if application_type == "oss" else "",
-        "consent": consent,
+        "consent": consent, **recording, **obd_values,
     }
     _save(draft, "inspection", values, "insurance")
     return values
@@ -367,8 +454,11 @@ def _policy(form, index, label):
     c.check(bool(number), f"{label}の証明書番号を入力してください。")
     c.check(not number or re.fullmatch(r"[0-9A-Z]{4,20}", number) is not None,
             f"{label}の証明書番号は英数字で入力してください(ハイフンとスペースは自動で取り除きます)。")
-    insurer = _text(form, prefix + "insurer_name")
-    c.check(bool(insurer), f"{label}の保険会社名を入力してください。")
+    typed_insurer = _text(form, prefix + "insurer_name")
+    insurer = insurer_name(typed_insurer)  # the 略称表 name AIRAS takes (shop-workflow.md §3)
+    c.check(bool(typed_insurer), f"{label}の保険会社を選んでください。")
+    c.check(not typed_insurer or insurer is not None,
+            f"{label}の保険会社「{typed_insurer}」は保険会社名略称表にありません。一覧から選んでください。")
     start = c.take(parse_date_input, form.get(prefix + "start_date"), f"{label}の保険期間の始期")
     end = c.take(parse_date_input, form.get(prefix + "end_date"), f"{label}の保険期間の終期")
     if start and end:
@@ -378,7 +468,9 @@ def _policy(form, index, label):
             "end_date": end.isoformat(), "electronic": form.get(prefix + "electronic") in ("y", "on", "1")}
 
 
-def save_insurance(session, draft, form):
+def save_insurance(session, draft, form, jibai_client=None):
+    """The 自賠責 step. With ``jibai_client`` each policy is checked for electronic data first
+    (services/certificates/jibai.py); a choice to switch an OSS draft to hybrid is saved with it."""
     inspection = (draft.data or {}).get("inspection")
     if not inspection:
         raise CertificateInputError("先に検査の内容を入力してください。")
@@ -387,6 +479,13 @@ def save_insurance(session, draft, form):
     if any(_text(form, f"policy2_{name}") for name in ("certificate_number", "insurer_name", "start_date")):
         policies.append(c.take(_policy, form, 2, "自賠責(2枚目)"))
     c.raise_if_any()
+    if jibai_client is not None:
+        application_type, _checks = jibai.apply_checks(
+            jibai_client, policies, ["自賠責(1枚目)", "自賠責(2枚目)"], draft.data["vehicle"]["chassis_number"],
+            inspection["application_type"], form.get("switch_to_hybrid") == "1")
+        if application_type != inspection["application_type"]:
+            inspection = {**inspection, "application_type": application_type, "application_agent": ""}
+            _save(draft, "inspection", inspection, "insurance")
     policies.sort(key=lambda p: p["start_date"])
     if len(policies) == 2:
         c.check(policies[1]["start_date"] <= policies[0]["end_date"],
@@ -413,6 +512,9 @@ def assess(session, draft):
     vehicle, inspection, insurance = data.get("vehicle"), data.get("inspection"), data.get("insurance")
     if not (vehicle and inspection and insurance):
         raise CertificateInputError("車両・検査・自賠責の入力を先に済ませてください。")
+    used = used_vehicles.assessment(data)  # 中古新規・中古予備検査: dates from the 検査年月日
+    if used is not None:
+        return used
     if not vehicle.get("expiry_date"):
         # Electronic 車検証 codes carry no expiry (999999): it must come from the 閲覧アプリ
         # file or be typed on the vehicle step before the dates can be checked.
@@ -502,8 +604,9 @@ def weight_tax_comparison(draft, inquiry_client, on_date):
 
 def fee_for(draft):
     inspection, vehicle = draft.data["inspection"], draft.data["vehicle"]
-    fees = inspection_fees(vehicle_kind=vehicle["vehicle_kind"], application_type=inspection["application_type"],
-                           on_date=stored_date(inspection["application_date"]))
+    fees = fees_for(object_session(draft), vehicle_kind=vehicle["vehicle_kind"],
+                    application_type=inspection["application_type"],
+                    on_date=stored_date(inspection["application_date"]))
     return {"amount_yen": fees.total_yen, "note": fees.note}
 
 

@@ -2,9 +2,22 @@
 連携済 moment, and a shop's or support's request to send again."""
 from __future__ import annotations
 
+import logging
+
+from sqlalchemy import select
+
+from app.models.certificate import Certificate
 from app.services.billable import record_billable_event
 from app.services.certificates.common import CertificateInputError, utc_naive
 from app.services.certificates.events import record_event
+
+log = logging.getLogger(__name__)
+
+MISMATCH_CODE = "AIRAS-MISMATCH"
+MISMATCH_REASON = ("AIRASからの応答が、この保適証(車台番号 {chassis})のものではありませんでした。"
+                   "応答は反映しておらず、利用料もかかっていません。")
+MISMATCH_ADVICE = ("自動送信を止めました。AIRASの保適証照会で交付番号と車台番号を確かめてから、"
+                   "協会のサポートに連絡してください。")
 
 
 def _set_status(session, certificate, status, now, system, action, **event):
@@ -22,9 +35,53 @@ def mark_linked(session, certificate, now):
                           occurred_at=certificate.linked_at)
 
 
+def foreign_answer(session, certificate, result):
+    """Why an AIRAS answer is not about this certificate (English, for the log), or None.
+
+    AIRAS names the 車台番号 of the 保適証 it answers about; it must be ours, the AIRAS id must be
+    the one we hold, and no other certificate may hold it (after an outside system lost its memory,
+    an id can come back naming another car)."""
+    ours = {certificate.chassis_number, (certificate.payload or {}).get("chassis_number")}
+    theirs = result.get("chassis_number")
+    if theirs is None:
+        return "the answer names no chassis number"
+    if theirs not in ours:
+        return f"the answer is about chassis {theirs!r}"
+    if certificate.airas_id is not None and result["airas_id"] != certificate.airas_id:
+        return f"the answer is about AIRAS id {result['airas_id']!r}"
+    holder = session.scalar(select(Certificate.id).where(Certificate.airas_id == result["airas_id"],
+                                                         Certificate.id != certificate.id))
+    if holder is not None:
+        return f"AIRAS id {result['airas_id']!r} already belongs to certificate {holder}"
+    return None
+
+
+def set_aside_foreign_answer(session, certificate, result, now, action):
+    """An answer about another car: logged, not applied, not billed; the certificate waits for a
+    person (``failed``, with the reason on its page). Returns True when the answer was set aside."""
+    problem = foreign_answer(session, certificate, result)
+    if problem is None:
+        return False
+    log.warning("certificate %s (chassis %s, AIRAS id %s): AIRAS %s answer for AIRAS id %s not applied: %s",
+                certificate.id, certificate.chassis_number, certificate.airas_id, action,
+                result.get("airas_id"), problem)
+    before = certificate.status
+    certificate.status = "failed"
+    certificate.reason_code = MISMATCH_CODE
+    certificate.reason = MISMATCH_REASON.format(chassis=certificate.chassis_number)
+    certificate.advice = MISMATCH_ADVICE
+    certificate.next_attempt_at = None
+    record_event(session, certificate, now, "airas", action, before, "failed", code=MISMATCH_CODE,
+                 message=certificate.reason, attempt=certificate.attempts, success=False)
+    return True
+
+
 def apply_airas_result(session, certificate, result, now, action):
     """AIRAS's answer to a submit, resubmit or status call, applied to the certificate (with the
-    billable event once linked, and a timeline entry when the status moves)."""
+    billable event once linked, and a timeline entry when the status moves), unless it is about
+    another car (``set_aside_foreign_answer``)."""
+    if set_aside_foreign_answer(session, certificate, result, now, action):
+        return
     certificate.airas_id = result["airas_id"]
     certificate.issue_number = result.get("issue_number") or certificate.issue_number
     certificate.airas_status = result["airas_status"]
@@ -79,6 +136,8 @@ def correction_pending(certificate):
 
 def request_resend(session, certificate, now):
     """A shop or support asks for another try of a failed or waiting send (same keys)."""
+    if certificate.approval_status == "pending":
+        raise CertificateInputError("承認待ちの保適証は送信できません。事業場管理責任者(または代務者)の承認を待ってください。")
     if certificate.status not in ("failed", "queued", "sent") and not (
             certificate.oss_request is not None and certificate.oss_request.status == "failed"):
         raise CertificateInputError("この保適証は再送できる状態ではありません。")

@@ -14,9 +14,11 @@ import uuid
 
 from sqlalchemy import or_, select, update
 
-from app.integrations import CompulsoryInsuranceNotYetError, OutsideClosedError, OutsideSystemError
+from app.integrations import CompulsoryInsuranceNotYetError, OutsideClosedError, OutsideSystemError, shop_reason
 from app.integrations.base import advice_for
 from app.models.certificate import Certificate
+from app.models.tenancy import sites_in_service
+from app.services.certificates import prechecks
 from app.services.certificates.common import (
     ACTIVE_STATUSES,
     FOLLOWED_STATUSES,
@@ -27,6 +29,7 @@ from app.services.certificates.common import (
 )
 from app.services.certificates.events import record_event
 from app.services.certificates.followup import apply_airas_result, apply_ainas_result, correction_pending
+from app.services.certificates.signoff import sendable
 from app.timeutil import JST
 
 log = logging.getLogger(__name__)
@@ -50,7 +53,8 @@ def claim(session, certificate_id, now, *, statuses=ACTIVE_STATUSES, due_only=Tr
     lease = dt.timedelta(seconds=float(setting("CERTIFICATE_LEASE_SECONDS", 120)))
     due = (Certificate.next_attempt_at <= moment,) if due_only else ()
     result = session.execute(update(Certificate).where(
-        Certificate.id == certificate_id, *due, Certificate.status.in_(statuses),
+        Certificate.id == certificate_id, *due, Certificate.status.in_(statuses), sendable(),
+        Certificate.site_id.in_(sites_in_service()),
         or_(Certificate.lease_until.is_(None), Certificate.lease_until < moment),
     ).values(lease_until=moment + lease, lease_token=token).execution_options(synchronize_session=False))
     session.commit()
@@ -67,7 +71,9 @@ def still_ours(session, certificate_id, token):
 
 
 def _on_error(session, record, certificate, exc, now, system, action):
-    """A failed outside call: wait and retry, or stop with the reason and what to do."""
+    """A failed outside call: wait and retry, or stop with the reason and what to do (in Japanese;
+    the technical text of the failure goes to the log only)."""
+    log.warning("certificate %s: %s %s failed: %s", certificate.id, system, action, exc)
     if record is certificate and certificate.status in FOLLOWED_STATUSES:
         # Reading back a linked certificate failed: it stays linked; the next round reads again.
         record_event(session, certificate, now, system, action, certificate.status, certificate.status,
@@ -94,7 +100,7 @@ def _on_error(session, record, certificate, exc, now, system, action):
         waiting_status = "rejected" if rejected else "failed"
         record.next_attempt_at = None
     record.reason_code = exc.code
-    record.reason = exc.reason or exc.message
+    record.reason = shop_reason(exc)
     record.advice = exc.message if waiting_status not in ("rejected",) else advice_for(exc.code)
     if waiting_status == "failed" and retry:
         record.advice = ("何度送信しても届きませんでした。時間をおいて「再送する」を押すか、協会のサポートに連絡してください。"
@@ -142,6 +148,8 @@ def _airas_step(session, certificate_id, token, clients, now):
         action = "resubmit" if correction_pending(certificate) else "submit"
     else:
         action = "status"
+    if action == "submit" and prechecks.hold_sending(session, certificate, now):
+        return certificate  # 自賠責 under an hour old, or 放置違反金 有 without the police's answer
     session.commit()  # no transaction stays open while we wait for the outside system
     try:
         if action == "submit":
@@ -240,7 +248,8 @@ def process_certificate(session, certificate_id, clients, now):
 def due_certificate_ids(session, now, limit=100):
     moment = utc_naive(now)
     ids = session.scalars(select(Certificate.id).where(
-        Certificate.status.in_(ACTIVE_STATUSES), Certificate.next_attempt_at <= moment,
+        Certificate.status.in_(ACTIVE_STATUSES), Certificate.next_attempt_at <= moment, sendable(),
+        Certificate.site_id.in_(sites_in_service()),  # a deactivated site or business waits
         or_(Certificate.lease_until.is_(None), Certificate.lease_until < moment),
     ).order_by(Certificate.next_attempt_at, Certificate.id).limit(limit)).all()
     session.commit()
