@@ -109,9 +109,9 @@ def mail_reply(session, message: InquiryMessage) -> bool:
 def shop_thread(session, inquiry_id, tenant: Tenant) -> list[InquiryMessage]:
     """The messages of one inquiry that the tenant may see (none for another tenant's)."""
     try:
-        inquiry_id = int(inquiry_id)  # a URL's text
+        inquiry_id = int(inquiry_id)  # FAB's show passes its <pk> as text; PostgreSQL won't compare
     except (TypeError, ValueError):
-        return []
+        return []  # not an id: the show page answers 404
     return session.scalars(select(InquiryMessage).where(
         InquiryMessage.inquiry_id == inquiry_id, tenant_criteria(InquiryMessage, tenant))
         .order_by(InquiryMessage.id)).all()

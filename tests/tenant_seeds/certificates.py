@@ -23,8 +23,10 @@ def seed(session, key, ctx):
                       last_odometer_km=40000)
     session.add(vehicle)
     session.flush()
+    # A draft in progress (past its scan): a failed scan deletes only an untouched draft, so the
+    # isolation walk's own-id calls keep it for the steps after.
     draft = CertificateDraft(business_id=business_id, site_id=site_id,
-                             created_by_id=ctx["user_ids"]["clerk"], step="scan", data={})
+                             created_by_id=ctx["user_ids"]["clerk"], step="vehicle", data={})
     certificate = Certificate(
         business_id=business_id, site_id=site_id, vehicle_id=vehicle.id, inspector_id=inspector.id,
         status="failed", application_type="oss", vehicle_kind="registered", chassis_number=chassis,
