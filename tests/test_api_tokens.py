@@ -314,3 +314,11 @@ def test_openapi_describes_every_endpoint_in_japanese_and_english(app):
         for operation in ops.values():
             text = operation["description"]
             assert any("\u3040" <= ch <= "\u9fff" for ch in text) and any("a" <= ch <= "z" for ch in text)
+
+
+def test_the_token_page_names_only_the_users_own_sites(app, tenants_two_sites, browser):
+    """A site-limited manager choosing whose token to issue sees each user's sites that are
+    theirs too, never the names of the business's other sites."""
+    browser.login("a-site0")
+    page = browser.get("/shop/api-tokens/").get_data(as_text=True)
+    assert "a工場0" in page and "a工場1" not in page

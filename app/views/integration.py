@@ -48,6 +48,7 @@ class ApiTokenView(BaseView):
         moment = now()
         return self.render_template(
             "integration/tokens.html", tokens=tokens, users=users, sites=_sites(tenant), errors=list(errors),
+            own_site_ids=tenant.site_ids,  # a user's other sites are not this user's to see
             issued=issued, form=form or {}, state_of=lambda t: api_tokens.state_of(t, moment),
             state_labels=STATE_LABELS, as_jst=as_jst, days_choices=api_tokens.DAYS_CHOICES,
             default_days=api_tokens.DEFAULT_DAYS), (422 if errors else 200)
