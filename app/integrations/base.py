@@ -46,6 +46,8 @@ SYSTEM_NAMES = {
     "ainas": "OSS申請共同利用システム(AINAS)",
     "mlit": "次回自動車重量税額照会サービス",
     "kei": "軽自動車 次回自動車重量税額照会サービス",
+    "jibai": "自賠責の電子情報の照会",
+    "parking": "放置違反金の照会",
 }
 
 # What the shop should do for each reason code the outside systems give.
