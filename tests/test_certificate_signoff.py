@@ -252,3 +252,17 @@ def test_services_refuse_without_a_pending_certificate(app, two_step, db_session
     with pytest.raises(common.CertificateInputError, match="承認待ちではありません"):
         signoff.send_back(db_session, tenant, certificate.id, manager, "理由", OPEN_MOMENT)
     assert re.search("承認", signoff.NOT_APPROVER)
+
+
+def test_the_token_api_needs_the_password_too_and_only_queues_for_approval(app, two_step, dbq, sandbox):
+    from tests.api_helpers import ApiClient, issue_token
+
+    ids = two_step
+    draft = _draft(dbq, app, ids, "API10-0000001")
+    api = ApiClient(app, issue_token(app, "a-inspector")[1])
+    refused = api.post(f"/api/v1/certificate-drafts/{draft}/confirm", {"confirmed": EVERY["confirmed"]})
+    assert refused.status_code == 422 and "パスワードが正しくありません" in refused.get_json()["error"]["message"]
+    done = api.post(f"/api/v1/certificate-drafts/{draft}/confirm", {"confirmed": EVERY["confirmed"],
+                                                                    "password": PASSWORD})
+    assert done.status_code == 201 and done.get_json()["approval_status"] == "pending"
+    assert done.get_json()["status"] == "queued" and _received(sandbox) == 0
