@@ -125,6 +125,7 @@ def test_two_step_inspector_password_then_manager_approval_then_sent(app, two_st
     assert certificate["airas_id"] is None and certificate["next_attempt_at"] is None
     show = inspector.get(f"/certificates/{certificate['id']}").get_data(as_text=True)
     assert "二段階の確認: 承認待ち" in show
+    assert '<span class="label label-info">承認待ち</span>' in inspector.get("/certificates/list/").get_data(as_text=True)
 
     # Nothing reaches AIRAS before the approval: not the scheduler, not a resend, not a forced due time.
     assert dbq(lambda s: sender.send_due(s, OPEN_MOMENT, common.clients_from_config())) == 0
