@@ -167,6 +167,11 @@ class Config:
     CONSENT_MAX_UPLOAD_BYTES = int(os.environ.get("CONSENT_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
     CONSENT_RETENTION_YEARS = int(os.environ.get("CONSENT_RETENTION_YEARS", "2"))
 
+    # cfollow:
+    # A filing whose status has not moved for this many hours, counted on days the 運輸支局
+    # works, is flagged on the shop's certificate list with who to ask (services/certificates/responsibility.py).
+    CERTIFICATE_STALLED_WEEKDAY_HOURS = float(os.environ.get("CERTIFICATE_STALLED_WEEKDAY_HOURS", "24"))
+
 
 def with_operator_samples(*, from_environment=True):
     """Development, the tests and the demo: the operator settings the environment does not set

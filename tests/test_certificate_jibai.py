@@ -171,3 +171,20 @@ def test_error_127_is_explained_on_the_certificate_page(app, http_site, server, 
     page = browser.get(f"/certificates/{certificate_id}").get_data(as_text=True)
     assert "エラー127「自賠責保険証明書情報該当なし」は、AIRASがこの自賠責の電子情報を見つけられなかったという意味です。" in page
     assert "0とOの取り違え" in page
+
+
+def test_the_hold_and_its_reason_are_on_the_certificate_page(app, http_site, server, browser):
+    ids = http_site
+    tenant = Tenant(ids["Business"], frozenset(ids["sites"]))
+    register_jibai(server, "N0000003", chassis="JBI10-0000009", issued_at=NOW - dt.timedelta(minutes=5))
+
+    def prepare(session):
+        draft = draft_until_checks(session, ids, tenant, "JBI10-0000009",
+                                   insurance={"policy1_certificate_number": "N0000003"})
+        return confirm(session, draft, ids).id
+
+    certificate_id = in_db(app, prepare)
+    browser.login("a-clerk")
+    page = browser.get(f"/certificates/{certificate_id}").get_data(as_text=True)
+    assert "送信待ち" in page and "電子情報がAIRASに届くのを待っています(10:55以降に自動で送信します)" in page
+    assert "令和8年11月26日 10:55(自動)" in page

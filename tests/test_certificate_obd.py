@@ -86,6 +86,10 @@ def test_a_target_from_the_cert_file_is_a_target_without_a_tick(app, ctx, db_ses
 
 
 def test_a_special_number_is_stored_printed_on_the_record_and_kept_two_years(app, ctx, db_session):
+    from app.services.certificates import common, sender
+    from tests.prechecks_helpers import NOW
+    from tests.test_certificate_helpers import sandbox_config
+
     ids, tenant = ctx
     draft = draft_until_checks(db_session, ids, tenant, "OBD10-0000005", inspection=SPECIAL, with_jibai=False)
     certificate = confirm(db_session, draft, ids)
@@ -96,7 +100,10 @@ def test_a_special_number_is_stored_printed_on_the_record_and_kept_two_years(app
     assert db_session.scalar(select(func.count()).select_from(AuditLog).where(
         AuditLog.entity_type == "ObdResult")) >= 1
 
-    record = records.create_record(db_session, tenant, kind="designated", form="beppyo6", interval_months="24",
+    with sandbox_config(app):  # a record is made from a linked certificate (one with its 交付番号)
+        sender.send_now(db_session, certificate.id, common.clients_from_config(), NOW)
+    db_session.expire_all()
+    record = records.create_record(db_session, tenant, site_id=ids["Site"], kind="designated", form="beppyo6", interval_months="24",
                                    certificate_id=certificate.id, car_name="トヨタ", customer_name="試験 花子",
                                    customer_address="東京都品川区1-2-3")
     records.update_details(db_session, tenant, record.id, {"work_summary": "点検のみ"})
@@ -138,3 +145,19 @@ def test_the_inspection_page_shows_the_mark_from_the_file(app, ctx, db_session):
     vehicle = drafts.save_scan(db_session, draft, "", TODAY, json.dumps(case, ensure_ascii=False).encode())
     assert vehicle["obd_target"] is True
     db_session.rollback()
+
+
+def test_the_retention_job_runs_the_purge(app, ctx, db_session):
+    from scheduler.jobs.obd import JOBS, run_obd_retention
+
+    (job,) = JOBS
+    assert (job["id"], job["trigger"], job["hour"], job["minute"]) == ("obd_results_retention", "cron", 0, 40)
+    ids, tenant = ctx
+    draft = draft_until_checks(db_session, ids, tenant, "OBD10-0000008", inspection=SPECIAL, with_jibai=False)
+    certificate = confirm(db_session, draft, ids)
+    row = obd.result_for_certificate(db_session, certificate.id)
+    row.completion_inspection_date = dt.date(2020, 1, 6)  # long past the 2 years
+    db_session.commit()
+    assert run_obd_retention(app) >= 1
+    db_session.expire_all()
+    assert obd.result_for_certificate(db_session, certificate.id) is None

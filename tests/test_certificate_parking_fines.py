@@ -51,8 +51,8 @@ def test_a_query_fault_saves_nothing(app, ctx, db_session, server):
     user = db_session.get(KeizokuUser, ids["users"]["clerk"])
     with pytest.raises(CertificateInputError) as error:
         parking_fines.query_for_draft(db_session, draft, parking_fines.client_from_config(), user, NOW)
-    assert error.value.messages == ["放置違反金の照会で一時的な障害が起きています(HTTP 500)。自動で再送します。"
-                                    "(照会結果は何も保存していません。)"]
+    assert error.value.messages == ["放置違反金の照会ができませんでした。時間をおいてもう一度「登録番号で照会する」を押してください"
+                                    "(照会結果は何も保存していません)。"]
     assert "parking_fine" not in draft.data
     db_session.rollback()
 
@@ -175,5 +175,7 @@ def test_the_consent_pdf_is_only_for_a_yes_query(app, http_site, server, browser
     certificate_id = in_db(app, lambda s: confirm(s, draft_until_checks(s, ids, tenant, "PKF10-0000005"), ids).id)
     browser.login("a-clerk")
     response = browser.get(f"/certificates/{certificate_id}/parking-fine.pdf")
-    assert response.status_code == 404
-    assert response.get_data(as_text=True) == "同意書兼照会書は、放置違反金の照会結果が「有」の保適証だけ印刷できます。"
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/certificates/{certificate_id}")
+    page = browser.get(f"/certificates/{certificate_id}").get_data(as_text=True)
+    assert "同意書兼照会書は、放置違反金の照会結果が「有」の保適証だけ印刷できます。" in page

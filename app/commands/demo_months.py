@@ -231,7 +231,7 @@ class DemoMonths:
         day = certificate.inspection_date
         start = dt.datetime.combine(day, dt.time(9, 0), JST)
         self._record(site, user, start, rng, dict(
-            kind="designated", form=form, interval_months=interval, site_id=site.id,
+            site_id=site.id, kind="designated", form=form, interval_months=interval,
             certificate_id=certificate.id, car_name=car[0], engine_model=car[3],
             customer_name=owner, customer_address=address),
             {"certificate_number": certificate.issue_number},

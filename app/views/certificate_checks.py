@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models.certificate import Certificate, CertificateDraft
 from app.models.certificate_checks import PARKING_ANSWERS
 from app.reports.parking_fine_pdf import consent_pdf
-from app.services.certificates import common, jibai, obd, parking_fines, sender
+from app.services.certificates import common, jibai, obd, parking_fines, prechecks, sender
 from app.tenancy import current_tenant, get_owned_or_404
 from app.timeutil import now, today
 
@@ -87,8 +87,10 @@ class ParkingFineView(BaseView):
         certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
         check = parking_fines.check_for(db.session, certificate.id)
         if check is None or check.possibility != "有":
-            return Response("同意書兼照会書は、放置違反金の照会結果が「有」の保適証だけ印刷できます。", 404,
-                            mimetype="text/plain")
+            # The certificate is the user's own: say why there is nothing to print (a 404
+            # would read as "not yours", which the tenancy layer alone answers).
+            flash("同意書兼照会書は、放置違反金の照会結果が「有」の保適証だけ印刷できます。", "warning")
+            return redirect(url_for("CertificateView.show", pk=certificate.id))
         pdf = consent_pdf(parking_fines.consent_values(certificate, check, certificate.site, today()))
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f"inline; filename=parking-fine-consent-{certificate.id}.pdf"})
@@ -103,3 +105,4 @@ def register(appbuilder):
     appbuilder.add_view_no_menu(ParkingFineQueryView)
     appbuilder.add_view_no_menu(ParkingFineView)
     current_app.jinja_env.globals["precheck_summary"] = precheck_summary
+    current_app.jinja_env.globals["precheck_blockers"] = prechecks.confirmation_problems

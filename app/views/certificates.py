@@ -29,6 +29,7 @@ from app.services.certificates import (
     followup,
     jibai,
     labels,
+    responsibility,
     sender,
     signoff,
     used_vehicles,
@@ -366,7 +367,7 @@ class CertificateView(BaseView):
                                   .limit(200)).all()
         sites = db.session.scalars(scope(select(Site), Site, tenant).order_by(Site.id)).all()
         return self.render_template("certificates/list.html", rows=rows, sites=sites, args=request.args,
-                                    **TEMPLATE_GLOBALS)
+                                    flags=responsibility.list_flags(db.session, rows, now()), **TEMPLATE_GLOBALS)
 
     @expose("/<int:pk>")
     @has_access
@@ -378,7 +379,8 @@ class CertificateView(BaseView):
             "certificates/show.html", certificate=certificate, events=_timeline(certificate.id), support=False,
             can_delete=self._allowed("can_delete_certificate") and not corrections.deletion_problems(certificate),
             can_pull_back=self._allowed("can_pull_back") and not corrections.pull_back_problems(certificate),
-            correction_draft=correction, **TEMPLATE_GLOBALS)
+            correction_draft=correction, whose_fix=responsibility.for_page(db.session, certificate, now()),
+            **TEMPLATE_GLOBALS)
 
     def _allowed(self, permission):
         return self.appbuilder.sm.has_access(permission, self.class_permission_name)
@@ -444,11 +446,13 @@ class CertificateView(BaseView):
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f"inline; filename=certificate-{certificate.id}-{kind}.pdf"})
 
-    @expose("/<int:pk>/print/calibration/<kind>")
+    @expose("/<int:pk>/print/calibration.pdf")
     @has_access
-    def print_calibration(self, pk, kind):
-        """The calibration page of this certificate's form, with its site's printer offset."""
+    def print_calibration(self, pk):
+        """The calibration page of this certificate's form (?document=ocr or weight-tax), with its
+        site's printer offset."""
         certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
+        kind = request.args.get("document", "ocr")
         if kind not in ("ocr", "weight-tax"):
             abort(404)
         offset = db.session.scalar(select(PrinterOffset).where(PrinterOffset.site_id == certificate.site_id))

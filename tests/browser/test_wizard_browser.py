@@ -60,6 +60,17 @@ def _type(page, selector, text):
     page.locator(selector).press_sequentially(text)
 
 
+def fill_inspection(page, inspector_id, odometer):
+    """The inspection step's figures for a private passenger car, 2 years."""
+    page.select_option("#f-inspector_id", str(inspector_id))
+    _type(page, "#f-odometer_km", odometer)
+    page.select_option("#f-validity_years", "2")
+    page.select_option("#f-use", "private")
+    page.select_option("#f-body", "passenger")
+    _type(page, "#f-vehicle_weight_kg", "1200")
+    _type(page, "#f-gross_weight_kg", "1475")
+
+
 def _certificate(app, chassis):
     from app.extensions import db
     from app.models.certificate import Certificate
@@ -109,13 +120,7 @@ def test_wizard_with_a_wedge_reader_until_linked(app, tenants, page, site, sandb
     assert page.url.endswith("/inspection"), page.inner_text("#wizard-errors")
 
     assert page.input_value("#f-inspection_date") == "令和8年11月26日"  # 和暦 where people read dates
-    page.select_option("#f-inspector_id", str(tenants.ids["a"]["Inspector"]))
-    _type(page, "#f-odometer_km", "45678")
-    page.select_option("#f-validity_years", "2")
-    page.select_option("#f-use", "private")
-    page.select_option("#f-body", "passenger")
-    _type(page, "#f-vehicle_weight_kg", "1200")
-    _type(page, "#f-gross_weight_kg", "1475")
+    fill_inspection(page, tenants.ids["a"]["Inspector"], "45678")
     page.select_option("#f-application_type", "oss")
     page.select_option("#f-application_agent", "jaspa")
     assert "承諾書あり" in page.inner_text("#consent-status")
@@ -140,7 +145,7 @@ def test_wizard_with_a_wedge_reader_until_linked(app, tenants, page, site, sandb
     assert checks.count("24,600円") >= 2 and page.locator("#tax-differs").count() == 0
     assert page.input_value("#f-weight_tax_yen") == "24600"
     # No fee is set for this date yet: the page says so and the shop types the notified fee.
-    assert "金額を確認してください" in checks and page.input_value("#f-inspection_fee_yen") == ""
+    assert "確定した金額が登録されていません" in checks and page.input_value("#f-inspection_fee_yen") == ""
     _type(page, "#f-inspection_fee_yen", "1600")
     screenshot(page, "15-wizard-checks")
     with page.expect_navigation():

@@ -43,7 +43,8 @@ def check_policy(client, policy, chassis_number, label) -> dict:
         answer = client.lookup(policy["certificate_number"], policy["insurer_name"])
     except OutsideSystemError as exc:
         return {"state": "unavailable", "label": STATE_LABELS["unavailable"], "issued_at": None,
-                "message": f"{label}: {exc.message} 電子自賠責かどうかは、送信時にAIRASが確かめます。"}
+                "message": f"{label}: 電子情報を照会できませんでした({exc.code})。電子自賠責かどうかは、"
+                           "下の「電子自賠責」の印で判断し、送信時にAIRASが確かめます。"}
     state = "electronic" if answer["electronic"] else "none"
     result = {"state": state, "label": STATE_LABELS[state],
               "issued_at": answer["issued_at"].isoformat() if answer["issued_at"] else None, "message": ""}

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app import audit
 from app.domain.wareki import format_wareki
-from app.integrations import OutsideSystemError
+from app.integrations import OutsideRejectedError, OutsideSystemError
 from app.integrations.parking_fines import ParkingFineClient
 from app.models.certificate_checks import PARKING_ANSWERS, ParkingFineCheck
 from app.services.certificates.common import CertificateInputError, as_jst, utc_naive
@@ -47,8 +47,13 @@ def query_for_draft(session, draft, client, user, now):
                                     "車両の確認の手順で登録番号を入力してください。")
     try:
         answer = client.query(plate, vehicle["chassis_number"])
-    except OutsideSystemError as exc:
-        raise CertificateInputError(f"{exc.message}(照会結果は何も保存していません。)") from None
+    except OutsideRejectedError as exc:
+        raise CertificateInputError(f"放置違反金の照会で受け付けられませんでした: {exc.reason or exc.code}"
+                                    "(照会結果は何も保存していません)。") from None
+    except OutsideSystemError:
+        # Nothing retries a query by itself: the shop asks again.
+        raise CertificateInputError("放置違反金の照会ができませんでした。時間をおいてもう一度「登録番号で照会する」を押してください"
+                                    "(照会結果は何も保存していません)。") from None
     # When we asked, by our clock (the one every other date of the certificate uses).
     values = {"possibility": answer["possibility"], "queried_at": now.isoformat(),
               "query_id": answer["query_id"], "queried_by_id": user.id, "queried_by": user.username}
