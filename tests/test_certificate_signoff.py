@@ -125,6 +125,7 @@ def test_two_step_inspector_password_then_manager_approval_then_sent(app, two_st
     assert certificate["airas_id"] is None and certificate["next_attempt_at"] is None
     show = inspector.get(f"/certificates/{certificate['id']}").get_data(as_text=True)
     assert "二段階の確認: 承認待ち" in show
+    assert '<span class="label label-info">承認待ち</span>' in inspector.get("/certificates/list/").get_data(as_text=True)
 
     # Nothing reaches AIRAS before the approval: not the scheduler, not a resend, not a forced due time.
     assert dbq(lambda s: sender.send_due(s, OPEN_MOMENT, common.clients_from_config())) == 0
@@ -252,3 +253,53 @@ def test_services_refuse_without_a_pending_certificate(app, two_step, db_session
     with pytest.raises(common.CertificateInputError, match="承認待ちではありません"):
         signoff.send_back(db_session, tenant, certificate.id, manager, "理由", OPEN_MOMENT)
     assert re.search("承認", signoff.NOT_APPROVER)
+
+
+def test_the_token_api_needs_the_password_too_and_only_queues_for_approval(app, two_step, dbq, sandbox):
+    from tests.api_helpers import ApiClient, issue_token
+
+    ids = two_step
+    draft = _draft(dbq, app, ids, "API10-0000001")
+    api = ApiClient(app, issue_token(app, "a-inspector")[1])
+    refused = api.post(f"/api/v1/certificate-drafts/{draft}/confirm", {"confirmed": EVERY["confirmed"]})
+    assert refused.status_code == 422 and "パスワードが正しくありません" in refused.get_json()["error"]["message"]
+    done = api.post(f"/api/v1/certificate-drafts/{draft}/confirm", {"confirmed": EVERY["confirmed"],
+                                                                    "password": PASSWORD})
+    assert done.status_code == 201 and done.get_json()["approval_status"] == "pending"
+    assert done.get_json()["status"] == "queued" and _received(sandbox) == 0
+
+
+def test_a_correction_waits_for_approval_and_a_sent_back_one_stays_pulled_back(app, tenants, dbq, sandbox):
+    """At a two-step site the corrected 保適証 (after 引戻し) also waits; sent back, it stays 作成中 at
+    AIRAS with its correction draft open again."""
+    from app.security.models import KeizokuUser
+    from app.services.certificates import corrections
+    from tests.test_certificate_corrections import _sent
+
+    ids = tenants.ids["a"]
+    dbq(lambda s: (ready_site(s, ids["Site"]), s.commit()))
+    certificate_id = _sent(app, tenants, dbq, "CORR10-0000001")  # sent before the site turned it on
+    dbq(lambda s: (setattr(s.get(Site, ids["Site"]), "two_step_signoff", True), s.commit()))
+
+    def pull_back_and_confirm(session):
+        certificate = session.get(Certificate, certificate_id)
+        draft = corrections.pull_back(session, certificate, common.clients_from_config(), OPEN_MOMENT,
+                                      ids["users"]["inspector"])
+        confirmation.confirm(session, draft, ids["users"]["inspector"], set(EVERY["confirmed"]), OPEN_MOMENT)
+        session.commit()
+        return draft.id
+
+    draft_id = dbq(pull_back_and_confirm)
+    assert _cert(dbq, "CORR10-0000001")["approval_status"] == "pending"
+    assert dbq(lambda s: sender.claim(s, certificate_id, OPEN_MOMENT)) is None
+
+    def send_back(session):
+        manager = session.get(KeizokuUser, ids["users"]["manager"])
+        signoff.send_back(session, tenant_of(manager), certificate_id, manager, "使用者の住所が違います", OPEN_MOMENT)
+        session.commit()
+
+    dbq(send_back)
+    returned = _cert(dbq, "CORR10-0000001")
+    assert returned["status"] == "draft" and returned["approval_status"] == "returned" and returned["airas_id"]
+    assert dbq(lambda s: s.get(CertificateDraft, draft_id).certificate_id) is None
+    assert dbq(lambda s: corrections.open_correction_draft(s, s.get(Certificate, certificate_id)).id) == draft_id

@@ -19,7 +19,7 @@ from app.api import ApiError, form_of, json_body, require, route
 from app.extensions import db
 from app.models.certificate import Certificate, CertificateDraft, CertificateEvent
 from app.models.tenancy import Site
-from app.services.certificates import common, confirmation, drafts, jibai, labels, sender
+from app.services.certificates import common, confirmation, drafts, jibai, labels, sender, signoff
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import JST, now, today
 
@@ -193,6 +193,7 @@ def draft_confirm(pk):
     form = form_of(json_body())
     moment = now()
     try:
+        signoff.check_confirmer(db.session, draft, g.user, form.get("password"))  # two-step sites only
         certificate = confirmation.confirm(db.session, draft, g.user.id, set(form.getlist("confirmed")), moment)
         db.session.commit()
     except common.CertificateInputError as exc:
@@ -210,6 +211,7 @@ def certificate_json(certificate, history=False):
     oss = certificate.oss_request
     result = {
         "id": certificate.id, "site_id": certificate.site_id, "status": certificate.status,
+        "approval_status": certificate.approval_status,  # two-step sign-off: pending, approved, returned
         "status_label": labels.STATUS_LABELS.get(certificate.status, certificate.status),
         "application_type": certificate.application_type, "vehicle_kind": certificate.vehicle_kind,
         "chassis_number": certificate.chassis_number, "registration_number": certificate.registration_number,
