@@ -167,7 +167,7 @@ def test_wizard_inputs_and_lists_show_wareki(app, tenants, browser, site):
             "odometer_km": "45678", "validity_years": "2", "use": "private", "body": "passenger", "eco": "",
             "vehicle_weight_kg": "1200", "gross_weight_kg": "1475", "application_type": "hybrid"}
     assert browser.post(f"{base}/inspection", form).status_code == 302
-    insurance = {"policy1_certificate_number": "A1234567", "policy1_insurer_name": "試験損保",
+    insurance = {"policy1_certificate_number": "A1234567", "policy1_insurer_name": "東京海上日動",
                  "policy1_start_date": "R8.11.20", "policy1_end_date": "2029-01-20"}
     assert browser.post(f"{base}/insurance", insurance).status_code == 302
     page = browser.get(f"{base}/insurance").get_data(as_text=True)
@@ -257,7 +257,7 @@ def test_used_new_from_a_registration_notice_to_linked_without_registration_numb
     assert browser.post(f"{base}/inspection", {**INSPECTION_HYBRID,
                                                "inspector_id": str(ids["Inspector"])}).status_code == 302
     # 自賠責 counted from the 検査年月日: one starting the next day does not do.
-    late = {"policy1_certificate_number": "N1234567", "policy1_insurer_name": "試験損保",
+    late = {"policy1_certificate_number": "N1234567", "policy1_insurer_name": "東京海上日動",
             "policy1_start_date": "令和8年11月27日", "policy1_end_date": "令和10年12月27日"}
     assert browser.post(f"{base}/insurance", late).status_code == 302
     checks = browser.get(f"{base}/checks").get_data(as_text=True)
