@@ -161,6 +161,17 @@ class Config:
     JIBAI_BASE_URL = os.environ.get("JIBAI_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}/jibai")
     PARKING_FINES_BASE_URL = os.environ.get("PARKING_FINES_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}/parking")
 
+    # csignoff:
+    # 承諾書 (services/certificates/consents.py): the largest scan a shop may upload, and how long
+    # a consent is kept after it stops being valid (the records' 2 years, shop-workflow.md §5 [I]).
+    CONSENT_MAX_UPLOAD_BYTES = int(os.environ.get("CONSENT_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
+    CONSENT_RETENTION_YEARS = int(os.environ.get("CONSENT_RETENTION_YEARS", "2"))
+
+    # cfollow:
+    # A filing whose status has not moved for this many hours, counted on days the 運輸支局
+    # works, is flagged on the shop's certificate list with who to ask (services/certificates/responsibility.py).
+    CERTIFICATE_STALLED_WEEKDAY_HOURS = float(os.environ.get("CERTIFICATE_STALLED_WEEKDAY_HOURS", "24"))
+
 
 def with_operator_samples(*, from_environment=True):
     """Development, the tests and the demo: the operator settings the environment does not set

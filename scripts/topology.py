@@ -126,7 +126,7 @@ http {{
         server_name {host};
         ssl_certificate {cert};
         ssl_certificate_key {key};
-        client_max_body_size 4m;
+        client_max_body_size 12m;  # above the app's MAX_CONTENT_LENGTH: its Japanese 413 answers
         location / {{
             proxy_pass http://keizoku;
             proxy_http_version 1.1;

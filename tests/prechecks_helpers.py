@@ -9,11 +9,13 @@ from app.tenancy import Tenant
 from app.timeutil import JST
 from tests.test_certificate_helpers import (
     TODAY,
+    consent_for,
     inspection_form,
     insurance_form,
     inspector_of,
     ready_site,
     vehicle_form,
+    with_consent,
 )
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=JST)
@@ -41,6 +43,7 @@ def draft_until_checks(session, ids, tenant, chassis, *, application_type="oss",
     """A draft through vehicle, inspection and 自賠責 (with the e-JIBAI client unless told not)."""
     draft = drafts.start_draft(session, tenant, ids["Site"], ids["users"]["inspector"])
     drafts.save_vehicle(session, draft, {**vehicle_form(chassis), **(vehicle or {})})
+    consent_for(session, ids["Site"], draft.data["vehicle"]["chassis_number"])
     form = {**inspection_form(inspector_of(session, ids["Site"]).id, application_type), **(inspection or {})}
     drafts.save_inspection(session, draft, form, TODAY)
     drafts.save_insurance(session, draft, {**insurance_form(), **(insurance or {})},
@@ -86,5 +89,6 @@ def start_http_draft(browser, ids, chassis, *, application_type="oss"):
     base = start.headers["Location"].rsplit("/", 1)[0]
     base = base[base.index("/certificates"):]
     assert browser.post(f"{base}/vehicle", vehicle_form(chassis)).status_code == 302
+    with_consent(browser.app, int(base.rsplit("/", 1)[1]), chassis)
     assert browser.post(f"{base}/inspection", inspection_form(ids["Inspector"], application_type)).status_code == 302
     return base

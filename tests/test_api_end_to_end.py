@@ -15,7 +15,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from tests.conftest import OPEN_MOMENT
-from tests.test_certificate_helpers import sandbox_config
+from tests.test_certificate_helpers import consent_for, sandbox_config
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = {v["name"]: v for v in json.load(open(ROOT / "tests/data/qr-vectors.json", encoding="utf-8"))}
@@ -34,7 +34,7 @@ CAR = {
     "inspection": {"inspector_code": "00112345", "inspection_date": "2026-11-26", "odometer_km": 45678,
                    "validity_years": 2, "use": "private", "body": "passenger", "eco": "",
                    "vehicle_weight_kg": 1200, "gross_weight_kg": 1475, "application_type": "oss",
-                   "application_agent": "jaspa", "consent": True},
+                   "application_agent": "jaspa"},
     "insurance": {"policy1_certificate_number": "ABC-1234 5678", "policy1_insurer_name": "東京海上日動",
                   "policy1_start_date": "2026-11-20", "policy1_end_date": "2029-01-20", "policy1_electronic": True},
     "inspection_fee_yen": 1600,
@@ -89,6 +89,9 @@ def test_scans_to_sent_through_the_api_alone(app, running_app, private_targets):
         load_demo_data()
     sakura_token, midori_token = _cli_token(app, "sakura-inspector"), _cli_token(app, "midori-inspector")
     site_id = _site_id(app, "本社工場")
+    with app.app_context():  # the customer signed the 承諾書 on the shop's tablet
+        consent_for(db.session, site_id, "JTESTVIN000000001")
+        db.session.commit()
 
     # AIRAS answers 作成中 first (送信済) and 作成済 (連携済) a little later.
     with sandbox_config(app, link_delay_seconds=30) as sandbox:
@@ -154,9 +157,12 @@ def test_scans_to_sent_through_the_api_alone(app, running_app, private_targets):
 def test_the_script_from_the_shell(app, running_app, tmp_path):
     """The script as a shop-system developer runs it (its main(), arguments and exit code)."""
     from app.commands.demo_data import load_demo_data
+    from app.extensions import db
 
     with app.app_context():
         load_demo_data()
+        consent_for(db.session, _site_id(app, "本社工場"), "JTESTVIN000000001")  # the 承諾書, taken on the tablet
+        db.session.commit()
     token = _cli_token(app, "sakura-inspector")
     car = tmp_path / "car.json"
     car.write_text(json.dumps(CAR, ensure_ascii=False), encoding="utf-8")

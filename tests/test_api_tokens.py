@@ -13,7 +13,13 @@ from app.models.audit import AuditLog
 from app.models.integration import ApiToken
 from tests.api_helpers import ApiClient, issue_token
 from tests.conftest import OPEN_MOMENT
-from tests.test_certificate_helpers import inspection_form, insurance_form, ready_site, vehicle_form
+from tests.test_certificate_helpers import (
+    inspection_form,
+    insurance_form,
+    ready_site,
+    vehicle_form,
+    with_consent,
+)
 
 VECTORS = {v["name"]: v for v in json.load(open("tests/data/qr-vectors.json", encoding="utf-8"))}
 SCANS = VECTORS["registered_electronic_card_per_symbol"]["scans"]
@@ -172,7 +178,8 @@ def test_permissions_are_the_screens(app, tenants):
     assert clerk.post(f"/api/v1/certificate-drafts/{draft}/vehicle",
                       vehicle_form("JTESTVIN000000001")).status_code == 200
     inspection = inspection_form(ids["Inspector"])
-    inspection.update(consent=True, odometer_km=45678, validity_years=2)  # JSON numbers and true
+    inspection.update(odometer_km=45678, validity_years=2)  # JSON numbers
+    with_consent(app, draft, "JTESTVIN000000001")  # the 承諾書 is found by 車台番号
     saved = clerk.post(f"/api/v1/certificate-drafts/{draft}/inspection", inspection)
     assert saved.status_code == 200 and saved.get_json()["inspection"]["consent"] is True
     assert clerk.post(f"/api/v1/certificate-drafts/{draft}/insurance", insurance_form()).status_code == 200

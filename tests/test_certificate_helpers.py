@@ -4,6 +4,7 @@ import contextlib
 import datetime as dt
 
 from app.integrations.sandbox.server import start_sandbox_in_thread
+from app.models.consent import Consent, ConsentVehicle
 from app.models.tenancy import Inspector, Site
 from app.services.certificates import drafts
 
@@ -31,7 +32,7 @@ def inspection_form(inspector_id, application_type="oss", odometer="45678", kind
             "odometer_km": odometer, "validity_years": "2" if kind == "registered" else "2",
             "use": "private", "body": "passenger", "eco": "", "vehicle_weight_kg": "1200",
             "gross_weight_kg": "1475", "application_type": application_type,
-            "application_agent": "jaspa", "consent": "y"}
+            "application_agent": "jaspa"}
 
 
 def insurance_form(end="2029-01-20", electronic=True):
@@ -40,6 +41,36 @@ def insurance_form(end="2029-01-20", electronic=True):
     if electronic:
         form["policy1_electronic"] = "y"
     return form
+
+
+# A 1×1 transparent PNG with one drawn pixel: a stored signature (the service checks real ones).
+SIGNATURE_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d4944415478da63606060f80f0001040100a1f3b5b80000000049454e44ae426082")
+
+
+def consent_for(session, site_id, *chassis_numbers, signed_on=TODAY, months=3):
+    """A valid 承諾書 for these 車台番号 (OSS needs one; the wizard finds it by 車台番号)."""
+    site = session.get(Site, site_id)
+    consent = Consent(business_id=site.business_id, site_id=site_id, customer_name="試験 花子", is_company=False,
+                      signer_name="試験 花子", method="signature", document=SIGNATURE_PNG,
+                      document_type="image/png", signed_on=signed_on,
+                      valid_until=signed_on + dt.timedelta(days=30 * months))
+    consent.vehicles = [ConsentVehicle(business_id=site.business_id, site_id=site_id, chassis_number=n)
+                        for n in chassis_numbers]
+    session.add(consent)
+    session.flush()
+    return consent
+
+
+def with_consent(app, draft_id, chassis):
+    """``consent_for`` the site of a draft, committed (for tests that go through HTTP)."""
+    from app.extensions import db
+    from app.models.certificate import CertificateDraft
+
+    with app.app_context():
+        consent_for(db.session, db.session.get(CertificateDraft, draft_id).site_id, chassis)
+        db.session.commit()
 
 
 def inspector_of(session, site_id):
@@ -51,6 +82,7 @@ def filled_draft(session, tenant, site_id, user_id, chassis, *, kind="registered
     """A draft taken through every wizard step by the service functions."""
     draft = drafts.start_draft(session, tenant, site_id, user_id)
     drafts.save_vehicle(session, draft, vehicle_form(chassis, kind))
+    consent_for(session, site_id, chassis)
     drafts.save_inspection(session, draft, inspection_form(inspector_of(session, site_id).id,
                                                         application_type, kind=kind), TODAY)
     drafts.save_insurance(session, draft, insurance_form())

@@ -287,6 +287,17 @@ def test_used_new_from_a_registration_notice_to_linked_without_registration_numb
     show = browser.get(done.headers["Location"]).get_data(as_text=True)
     assert "連携済" in show and "保適証の種類" in show and "中古新規" in show
 
+    # Pulled back for a correction, it stays a 中古新規: re-sent without the 登録番号 too.
+    pulled = browser.post(f"/certificates/{certificate.id}/pull-back")
+    assert pulled.status_code == 302, pulled.get_data(as_text=True)[-800:]
+    correction = _draft_id(pulled)
+    assert _q(app, lambda s: s.get(CertificateDraft, correction).data["purpose"]) == "used_new"
+    vehicle["odometer_km"] = ""
+    assert browser.post(f"/certificates/wizard/{correction}/vehicle", vehicle).status_code == 302
+    assert browser.post(f"/certificates/wizard/{correction}/certify", EVERY).status_code == 302
+    corrected = _q(app, lambda s: s.get(Certificate, certificate.id))
+    assert corrected.payload["registration_number"] is None and corrected.details["purpose"] == "used_new"
+
 
 def test_read_owner_must_be_replaced_for_used_preliminary(app, tenants, site, db_session):
     from app.services.certificates import drafts, used_vehicles
@@ -340,12 +351,13 @@ NO_NUMBER = ("軽自動車の記録事務代行には事業場の委託番号(�
 def _kei_draft(session, tenants, site):
     from app.services.certificates import drafts
     from app.tenancy import Tenant
-    from tests.test_certificate_helpers import vehicle_form
+    from tests.test_certificate_helpers import consent_for, vehicle_form
 
     ids = tenants.ids["a"]
     draft = drafts.start_draft(session, Tenant(ids["Business"], frozenset(ids["sites"])), site,
                                ids["users"]["inspector"])
     drafts.save_vehicle(session, draft, vehicle_form("KEIDELEG-0000001", "kei"))
+    consent_for(session, site, "KEIDELEG-0000001")  # OSS: the 承諾書 is found by 車台番号
     return draft
 
 

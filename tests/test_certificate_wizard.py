@@ -18,6 +18,7 @@ from tests.test_certificate_helpers import (
     insurance_form,
     ready_site,
     sandbox_config,
+    with_consent,
 )
 
 VECTORS = {v["name"]: v for v in json.load(open("tests/data/qr-vectors.json", encoding="utf-8"))}
@@ -104,6 +105,7 @@ def _fill_until_confirm(browser, draft, vector, inspector_id, *, kind, expiry="2
                "model": expected["model"], "first_registration": expected["first_registration"],
                "expiry_date": expiry, "owner_name": "試験 花子", "owner_address": "東京都品川区1-2-3"}
     assert browser.post(f"{base}/vehicle", vehicle).status_code == 302
+    with_consent(browser.app, draft, expected["chassis_number"])
     form = inspection_form(inspector_id, application_type, kind=kind)
     assert browser.post(f"{base}/inspection", form).status_code == 302
     assert browser.post(f"{base}/insurance", insurance_form()).status_code == 302
@@ -249,6 +251,7 @@ def test_bad_input_saves_nothing(app, tenants, dbq, browser, site):
     for message in ("承諾書", "走行距離計表示値", "自動車検査員をこの事業場の一覧から選んでください"):
         assert message in page
     assert "inspection" not in _draft_data(dbq, draft)[1]
+    with_consent(app, draft, "ABC10-1234567")
     assert browser.post(f"{base}/inspection", inspection_form(ids["Inspector"], "oss")).status_code == 302
     paper = insurance_form(electronic=False)
     assert "電子自賠責が必要です" in browser.post(f"{base}/insurance", paper).get_data(as_text=True)

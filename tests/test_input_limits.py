@@ -109,9 +109,20 @@ def test_a_twenty_megabyte_post_is_refused_with_a_japanese_413(app, tenants):
     assert api.status_code == 413 and api.get_json()["error"]["code"] == "too_large"
 
 
-def test_the_tester_import_is_read_with_a_cap(app, tenants):
+def test_the_tester_import_is_read_with_a_cap(app, tenants, monkeypatch):
+    from flask import has_request_context
+    from werkzeug.datastructures import FileStorage
+
     from app.domain.tester_import import MAX_EXPORT_BYTES
 
+    asked = []
+
+    def read(self, size=-1):
+        if has_request_context():  # the view's reads, not the test client's encoding
+            asked.append(size)
+        return self.stream.read(size)
+
+    monkeypatch.setattr(FileStorage, "read", read, raising=False)
     inspector = _logged_in(app, "a-inspector")
     rid = tenants.ids["a"]["Record"]
     response = inspector.client.post(f"/records/{rid}/tester", data={
@@ -121,6 +132,7 @@ def test_the_tester_import_is_read_with_a_cap(app, tenants):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "ファイルが大きすぎます" in page and "何も取り込んでいません" in page
+    assert asked == [MAX_EXPORT_BYTES + 1]  # never the whole file
 
 
 def test_every_answer_carries_the_browser_headers(app, tenants):

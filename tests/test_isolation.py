@@ -29,6 +29,8 @@ ACTION_NAMES = ("muldelete",)
 # argument gets a line here (test_every_rule_argument_is_known says which).
 ARG_VALUES = {"name": ACTION_NAMES[0], "kind": "confirmation", "month": SEED_MONTH,
               "locale": "ja", "form": "ocr-kei"}
+# Where one rule needs another value for an argument than ARG_VALUES gives.
+RULE_ARG_VALUES = {"/certificates/<int:pk>/print/calibration/<kind>": {"kind": "ocr"}}
 # Arguments that name a file or a public page rather than a row; each has its own test below.
 NAME_ARGS = {"filename": "test_downloads_by_file_name_are_refused",
              "reference": "test_application_pdf_needs_the_sending_browser",
@@ -37,7 +39,8 @@ NAME_ARGS = {"filename": "test_downloads_by_file_name_are_refused",
 QUERY_ID_ARGS = {"site": "Site", "site_id": "Site", "user_id": "KeizokuUser",
                  "certificate": "Certificate"}
 # Endpoints whose own-id call removes or retires the row: walked last.
-REMOVING = ("delete", "discard", "revoke", "disable")
+# A failed scan removes an untouched draft (issue 15.11): the wizard's scan step is one too.
+REMOVING = ("delete", "discard", "revoke", "disable", "WizardView.scan")
 
 
 def _view_for(app, endpoint):
@@ -88,7 +91,8 @@ def database_fingerprint(app, skip=("audit_log",)):
 def _url(rule, value):
     url = rule.rule
     for arg in rule.arguments:
-        filled = value if _is_id_arg(arg) else ARG_VALUES[arg]
+        filled = value if _is_id_arg(arg) else RULE_ARG_VALUES.get(rule.rule, ARG_VALUES).get(
+            arg, ARG_VALUES.get(arg))
         url = url.replace(f"<{arg}>", str(filled))
         for conv in ("int", "string", "path"):
             url = url.replace(f"<{conv}:{arg}>", str(filled))
@@ -171,8 +175,14 @@ def walk_id_rules(app, browser, roles, own, foreign):
                 own_calls.append((rule, method, own_id))
     assert database_fingerprint(app) == before
     removing = lambda call: (call[1] != "GET", any(w in call[0].endpoint for w in REMOVING))
+    removed = set()  # (model, id) a removing call took away: later calls prove nothing on it
     for rule, method, own_id in sorted(own_calls, key=removing):
+        row = (_model_for(app, rule.endpoint).__name__, own_id)
+        if row in removed:
+            continue
         response = _call(browser, method, _url(rule, own_id), own_id, own["Site"])
+        if removing((rule, method)) == (True, True) and response.status_code < 400:
+            removed.add(row)
         assert response.status_code < 500 and response.status_code not in (401, 403, 404), (
             f"{method} {_url(rule, own_id)} with the user's own id answered "
             f"{response.status_code}: the refusal above is not shown to be tenancy")
@@ -204,13 +214,15 @@ def test_business_a_cannot_reach_business_b(app, tenants, browser, role):
     assert refused_by_tenancy >= 10
 
 
-def test_site_limited_user_cannot_reach_the_other_site(app, tenants_two_sites, browser):
-    """``a-site0`` holds every shop role but only A's first site: each row of the second site
-    (certificate, record, invoice billed to that site, inquiry, user, ...) is 404."""
+@pytest.mark.parametrize(("username", "roles"), [
+    ("a-site0", SHOP_ROLES), ("a-inspector", ("inspector",)), ("a-clerk", ("clerk",))])
+def test_site_limited_user_cannot_reach_the_other_site(app, tenants_two_sites, browser, username, roles):
+    """Users of A's first site only (``a-site0`` holds every shop role): each row of the second
+    site (certificate, record, invoice billed to that site, inquiry, user, ...) is 404."""
     ids = tenants_two_sites.ids
-    browser.login("a-site0")
-    refused_by_tenancy = walk_id_rules(app, browser, SHOP_ROLES, ids["a"], ids[SECOND_SITE_KEY])
-    assert refused_by_tenancy >= 30
+    browser.login(username)
+    refused_by_tenancy = walk_id_rules(app, browser, roles, ids["a"], ids[SECOND_SITE_KEY])
+    assert refused_by_tenancy >= 20
     for model in ("Certificate", "Record", "Invoice", "Inquiry", "KeizokuUser", "Site"):
         assert ids[SECOND_SITE_KEY][model] != ids["a"][model]
 

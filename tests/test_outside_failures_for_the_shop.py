@@ -150,3 +150,40 @@ def test_the_one_mapping_never_passes_technical_text(error):
 def test_the_outside_systems_own_words_are_kept():
     error = OutsideServerError("airas", "…", reason="システムエラーが発生しました。しばらくしてから再度お試しください。")
     assert shop_reason(error) == "システムエラーが発生しました。しばらくしてから再度お試しください。"
+
+
+def test_reasons_stored_before_the_fix_are_replaced_by_plain_words(app, ctx, db_session):
+    """Migration 0012_cfollow_plain_reasons: exception text stored earlier leaves the pages too."""
+    import importlib.util
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    from app.extensions import db
+
+    ids, tenant = ctx
+    leaked = db_session.get(Certificate, confirmed_certificate(db_session, ids, tenant, "OLD10-0000001", NOW))
+    plain = db_session.get(Certificate, confirmed_certificate(db_session, ids, tenant, "OLD20-0000002", NOW))
+    leaked.reason = ("HTTPConnectionPool(host='127.0.0.1', port=8765): Max retries exceeded with url: "
+                     "/airas/v1/certificates (Caused by NewConnectionError: [Errno 111] Connection refused)")
+    plain.reason = "同一車台番号の保適証が既に登録されています。"
+    db_session.commit()
+    spec = importlib.util.spec_from_file_location("plain_reasons", "migrations/versions/0012_cfollow_plain_reasons.py")
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with db.engine.begin() as connection, Operations.context(MigrationContext.configure(connection)):
+        migration.upgrade()
+    db_session.expire_all()
+    assert db_session.get(Certificate, leaked.id).reason == "外部システムとの通信に失敗しました。"
+    assert db_session.get(Certificate, plain.id).reason == "同一車台番号の保適証が既に登録されています。"
+
+
+def test_a_webhook_that_cannot_be_reached_is_logged_with_the_detail_and_shown_in_japanese(caplog):
+    from app.integrations.webhooks import WebhookClient
+
+    client = WebhookClient(allow_private=True, timeout=(0.5, 0.5))
+    with caplog.at_level(logging.WARNING, logger="app.integrations.webhooks"):
+        result = client.deliver(f"http://127.0.0.1:{free_port()}/hook", "whsec_test", b"{}", "ev-1", 0)
+    assert not result.ok and result.error == "接続できませんでした。送信先のサーバーの状態を確認してください。"
+    assert_no_internals(result.error, "the webhook log")
+    assert any("webhook to 127.0.0.1 failed" in r.getMessage() for r in caplog.records)

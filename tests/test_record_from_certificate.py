@@ -97,7 +97,7 @@ def test_another_sites_or_businesss_issue_number_is_not_found(app, tenants, issu
     with pytest.raises(svc.RecordError) as refused:
         _new(db, manager, ids["sites"][1], issue_number=certificate.issue_number)  # A's other site
     assert str(refused.value) == (f"交付番号「{certificate.issue_number}」の保適証は、この事業場に見つかりません。"
-                                  "保適証の交付番号(数字15桁)を確かめてください。ほかの事業場の保適証からは作成できません。")
+                                  "保適証のラベルの交付番号を確かめてください。ほかの事業場の保適証からは作成できません。")
     with pytest.raises(svc.RecordError) as chosen:
         _new(db, manager, ids["sites"][1], certificate_id=str(certificate.id))
     assert str(chosen.value) == "選んだ保適証がこの事業場に見つかりません。一覧から選び直してください。"

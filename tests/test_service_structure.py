@@ -127,7 +127,7 @@ def test_the_certificate_use_cases_are_split_by_concern():
                                    "followup", "corrections", "used_vehicles", "delegation",
                                    # cchecks: e-JIBAI, OBD検査, 放置違反金 and their hooks
                                    "jibai", "obd", "parking_fines", "prechecks",
-                                   "signoff")}
+                                   "signoff", "consents", "responsibility")}
 
 
 def _tree(tmp_path, files):

@@ -123,8 +123,7 @@ def build_spec():
         "owner_name": "試験 花子", "owner_address": "東京都品川区1-2-3"}))
     spec.path(path="/api/v1/certificate-drafts/{id}/inspection", operations=_step("検査", "inspection", {
         "inspection_date": "2026-11-26", "inspector_id": 1, "odometer_km": 45678, "validity_years": 2,
-        "use": "private", "body": "passenger", "application_type": "oss", "application_agent": "jaspa",
-        "consent": True}))
+        "use": "private", "body": "passenger", "application_type": "oss", "application_agent": "jaspa"}))
     spec.path(path="/api/v1/certificate-drafts/{id}/insurance", operations=_step("自賠責", "insurance", {
         "policy1_certificate_number": "ABC12345678", "policy1_insurer_name": "東京海上日動",
         "policy1_start_date": "2026-11-20", "policy1_end_date": "2029-01-20", "policy1_electronic": True}))

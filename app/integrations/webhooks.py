@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 import socket
 import time
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+
+log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Keizoku-Signature"
 TIMESTAMP_HEADER = "X-Keizoku-Timestamp"
@@ -164,8 +167,11 @@ class WebhookClient:
                                         timeout=self.timeout, allow_redirects=False)
             except requests.Timeout:
                 return result(False, None, "時間内に応答がありませんでした。")
-            except requests.RequestException as exc:
-                return result(False, None, f"接続できませんでした({type(exc).__name__})。")
+            except requests.RequestException as exc:  # the detail goes to the log, not to the shop's screen
+                log.warning("webhook to %s failed: %s", target.host, exc)
+                what = "TLSの証明書を確認できませんでした" if isinstance(exc, requests.exceptions.SSLError) \
+                    else "接続できませんでした"
+                return result(False, None, f"{what}。送信先のサーバーの状態を確認してください。")
         if 200 <= response.status_code < 300:
             return result(True, response.status_code, None)
         if 300 <= response.status_code < 400:

@@ -21,6 +21,9 @@ from app.timeutil import today
 
 REGISTER_HEADER = ("交付年月日", "交付番号", "登録番号", "車台番号", "検査年月日", "有効期限",
                    "自動車検査員", "申請方法", "状態")
+# Column widths (%) of the 発行管理簿 PDF: the longest plates (「尾張小牧 330 ゆ 12-34」) and
+# 車台番号 fit on one line at 8 pt on A4 landscape; names may wrap.
+REGISTER_WIDTHS = (10, 9, 18, 14, 10, 10, 13, 7, 9)
 # 受検形態 (outside-systems.md §3.3 item 5): a 指定工場 presents the 保適証 instead of the car, as
 # the business acting for the user. What is printed in the box is data of the form (default ○).
 EXAMINATION_MODE = "指定(保適証)"
@@ -217,7 +220,8 @@ def register_csv(certificates) -> bytes:
 
 def register_pdf(certificates, first_day, site=None) -> bytes:
     return render_pdf("certificate_register.html", {
-        "page_size": "a4 landscape", "header": REGISTER_HEADER, "rows": register_rows(certificates),
+        "page_size": "a4 landscape", "header": REGISTER_HEADER, "widths": REGISTER_WIDTHS,
+        "rows": register_rows(certificates),
         "month_label": format_wareki(first_day, "month"),
         "site_label": site.name if site else "すべての事業場",
     })

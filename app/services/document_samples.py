@@ -28,9 +28,9 @@ from app.models.billing import BillableEvent
 from app.models.certificate import Certificate, Vehicle
 from app.models.invoice import Invoice
 from app.models.tenancy import Business, Inspector, Site
-from app.reports import hybrid
+from app.reports import form_layouts, hybrid
 from app.reports.notice import render_registration_notice
-from app.services import accounts, billing, record_samples, records, support
+from app.services import accounts, billing, fees, record_samples, records, support
 from app.timeutil import JST
 
 __all__ = ["INSPECTOR_NAMES", "write_samples"]
@@ -91,7 +91,7 @@ def _business(session):
 # (vehicle kind, application type, chassis, plate parts, model, odometer, validity, weight tax)
 _CERTIFICATES = (
     ("registered", "hybrid", "ZVW50-8012345", ("品川", "330", "あ", "1234"), "DAA-ZVW50", 45678, 2, 24600),
-    ("kei", "hybrid", "JF3-1234567", ("品川", "580", "あ", "5678"), "5BA-JF3", 23456, 2, 6600),
+    ("kei", "hybrid", "JF3-1234567", ("尾張小牧", "580", "ゆ", "5678"), "5BA-JF3", 23456, 2, 6600),
     ("registered", "oss", "NHP10-2345678", ("練馬", "500", "さ", "9012"), "DAA-NHP10", 61234, 2, 16400),
 )
 
@@ -180,6 +180,7 @@ def write_samples(out: Path) -> dict:
 
 
 def _write_database_documents(session, out: Path, files: dict) -> None:
+    fees.seed_shipped_data(session)  # the prices and fees a fresh database starts with
     business, site, inspectors = _business(session)
     registered, kei, oss = _certificates(session, site, inspectors)
     for suffix, certificate in (("registered", registered), ("kei", kei)):
@@ -191,10 +192,14 @@ def _write_database_documents(session, out: Path, files: dict) -> None:
                files, dict(values, periodic_inspection=suffix == "registered", title=hybrid.form_title("ocr", certificate)))
         _write(out, f"weight-tax-{suffix}.pdf", hybrid.weight_tax_slip_pdf(certificate, site), files,
                dict(values, title=hybrid.form_title("weight-tax", certificate)))
+    for key in form_layouts.FORM_IDS:  # a page per form to lay over it and measure the printer's shift
+        _write(out, f"calibration-{key}.pdf", hybrid.calibration_pdf(key, site.name), files,
+               {"title": form_layouts.shipped_layout(key)["title"]})
     _write(out, "confirmation-registered.pdf", hybrid.confirmation_pdf(registered, site), files,
            {"chassis_number": registered.chassis_number, "registration_number": registered.registration_number})
     certificates = [registered, kei, oss]
     register_values = {"chassis_numbers": [c.chassis_number for c in certificates],
+                       "registration_numbers": [c.registration_number for c in certificates],
                        "inspector_names": list(INSPECTOR_NAMES)}
     _write(out, "register.pdf", hybrid.register_pdf(certificates, dt.date(*SAMPLE_MONTH, 1), site), files,
            register_values)

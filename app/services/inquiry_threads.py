@@ -108,6 +108,10 @@ def mail_reply(session, message: InquiryMessage) -> bool:
 
 def shop_thread(session, inquiry_id, tenant: Tenant) -> list[InquiryMessage]:
     """The messages of one inquiry that the tenant may see (none for another tenant's)."""
+    try:
+        inquiry_id = int(inquiry_id)  # a URL's text
+    except (TypeError, ValueError):
+        return []
     return session.scalars(select(InquiryMessage).where(
         InquiryMessage.inquiry_id == inquiry_id, tenant_criteria(InquiryMessage, tenant))
         .order_by(InquiryMessage.id)).all()

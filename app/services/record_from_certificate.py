@@ -21,7 +21,7 @@ RECENT_LIMIT = 30
 # A certificate still being corrected or deleted at AIRAS is not the one the record attests.
 NOT_FOR_RECORDS = ("draft", "deleted")
 
-NOT_FOUND = ("交付番号「{number}」の保適証は、この事業場に見つかりません。保適証の交付番号(数字15桁)を"
+NOT_FOUND = ("交付番号「{number}」の保適証は、この事業場に見つかりません。保適証のラベルの交付番号を"
              "確かめてください。ほかの事業場の保適証からは作成できません。")
 CHOSEN_NOT_FOUND = "選んだ保適証がこの事業場に見つかりません。一覧から選び直してください。"
 NOT_YET_ISSUED = "この保適証にはまだ交付番号がありません(AIRASへの送信待ち)。連携済になってから作成してください。"

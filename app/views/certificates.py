@@ -22,12 +22,14 @@ from app.services import hybrid_forms, scheduler_status
 from app.services.certificates import (
     common,
     confirmation,
+    consents,
     corrections,
     delegation,
     drafts,
     followup,
     jibai,
     labels,
+    responsibility,
     sender,
     signoff,
     used_vehicles,
@@ -71,6 +73,12 @@ def _wareki_time(moment, seconds=False):
 
 def _iso(value):
     return value.isoformat() if isinstance(value, dt.date) else ""
+
+
+def _consent_of(draft):
+    """The valid 承諾書 for the draft's 車台番号 (shown on the inspection step), or None."""
+    chassis = ((draft.data or {}).get("vehicle") or {}).get("chassis_number")
+    return consents.valid_consent_for(db.session, draft.business_id, chassis, today()) if chassis else None
 
 
 def _cert_file_upload():
@@ -215,7 +223,7 @@ class CertificateWizardView(BaseView):
         return self._step(pk, "inspection",
                           lambda d: drafts.save_inspection(db.session, d, request.form, today()),
                           "insurance", inspectors=lambda d: drafts.site_inspectors(db.session, d),
-                          today_iso=today().isoformat(),
+                          today_iso=today().isoformat(), consent=_consent_of,
                           update_by_default=lambda d: delegation.default_update_by(db.session.get(Site, d.site_id)),
                           recording_agent_number=lambda d: db.session.get(Site, d.site_id).recording_agent_number)
 
@@ -359,7 +367,7 @@ class CertificateView(BaseView):
                                   .limit(200)).all()
         sites = db.session.scalars(scope(select(Site), Site, tenant).order_by(Site.id)).all()
         return self.render_template("certificates/list.html", rows=rows, sites=sites, args=request.args,
-                                    **TEMPLATE_GLOBALS)
+                                    flags=responsibility.list_flags(db.session, rows, now()), **TEMPLATE_GLOBALS)
 
     @expose("/<int:pk>")
     @has_access
@@ -371,7 +379,8 @@ class CertificateView(BaseView):
             "certificates/show.html", certificate=certificate, events=_timeline(certificate.id), support=False,
             can_delete=self._allowed("can_delete_certificate") and not corrections.deletion_problems(certificate),
             can_pull_back=self._allowed("can_pull_back") and not corrections.pull_back_problems(certificate),
-            correction_draft=correction, **TEMPLATE_GLOBALS)
+            correction_draft=correction, whose_fix=responsibility.for_page(db.session, certificate, now()),
+            **TEMPLATE_GLOBALS)
 
     def _allowed(self, permission):
         return self.appbuilder.sm.has_access(permission, self.class_permission_name)
@@ -437,11 +446,13 @@ class CertificateView(BaseView):
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f"inline; filename=certificate-{certificate.id}-{kind}.pdf"})
 
-    @expose("/<int:pk>/print/calibration/<kind>")
+    @expose("/<int:pk>/print/calibration.pdf")
     @has_access
-    def print_calibration(self, pk, kind):
-        """The calibration page of this certificate's form, with its site's printer offset."""
+    def print_calibration(self, pk):
+        """The calibration page of this certificate's form (?document=ocr or weight-tax), with its
+        site's printer offset."""
         certificate = get_owned_or_404(db.session, Certificate, pk, current_tenant())
+        kind = request.args.get("document", "ocr")
         if kind not in ("ocr", "weight-tax"):
             abort(404)
         offset = db.session.scalar(select(PrinterOffset).where(PrinterOffset.site_id == certificate.site_id))

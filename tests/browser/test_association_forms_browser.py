@@ -19,7 +19,7 @@ def _site(app, **where):
 
 def _save(page):
     with page.expect_navigation():
-        page.click("form button[type=submit]")
+        page.click("form[enctype=\"multipart/form-data\"] button[type=submit]")
 
 
 def _edit_site(page, site_id, **boxes):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.browser.conftest import assert_no_js_errors, login, screenshot
 from tests.conftest import PASSWORD
-from tests.test_certificate_helpers import ready_site, sandbox_config
+from tests.test_certificate_helpers import consent_for, ready_site, sandbox_config
 
 VECTORS = {v["name"]: v for v in json.load(open("tests/data/qr-vectors.json", encoding="utf-8"))}
 
@@ -20,6 +20,7 @@ def site(app, tenants):
 
     with app.app_context():
         ready_site(db.session, tenants.ids["a"]["Site"])
+        consent_for(db.session, tenants.ids["a"]["Site"], "JTESTVIN000000001")  # signed on the tablet
         db.session.commit()
     return tenants.ids["a"]["Site"]
 
@@ -57,6 +58,17 @@ def go_on_to_vehicle(page, kind):
 def _type(page, selector, text):
     page.locator(selector).fill("")
     page.locator(selector).press_sequentially(text)
+
+
+def fill_inspection(page, inspector_id, odometer):
+    """The inspection step's figures for a private passenger car, 2 years."""
+    page.select_option("#f-inspector_id", str(inspector_id))
+    _type(page, "#f-odometer_km", odometer)
+    page.select_option("#f-validity_years", "2")
+    page.select_option("#f-use", "private")
+    page.select_option("#f-body", "passenger")
+    _type(page, "#f-vehicle_weight_kg", "1200")
+    _type(page, "#f-gross_weight_kg", "1475")
 
 
 def _certificate(app, chassis):
@@ -108,16 +120,10 @@ def test_wizard_with_a_wedge_reader_until_linked(app, tenants, page, site, sandb
     assert page.url.endswith("/inspection"), page.inner_text("#wizard-errors")
 
     assert page.input_value("#f-inspection_date") == "令和8年11月26日"  # 和暦 where people read dates
-    page.select_option("#f-inspector_id", str(tenants.ids["a"]["Inspector"]))
-    _type(page, "#f-odometer_km", "45678")
-    page.select_option("#f-validity_years", "2")
-    page.select_option("#f-use", "private")
-    page.select_option("#f-body", "passenger")
-    _type(page, "#f-vehicle_weight_kg", "1200")
-    _type(page, "#f-gross_weight_kg", "1475")
+    fill_inspection(page, tenants.ids["a"]["Inspector"], "45678")
     page.select_option("#f-application_type", "oss")
     page.select_option("#f-application_agent", "jaspa")
-    page.check("input[name=consent]")
+    assert "承諾書あり" in page.inner_text("#consent-status")
     screenshot(page, "13-wizard-inspection")
     with page.expect_navigation():
         page.click("text=この内容で次へ")
@@ -139,7 +145,7 @@ def test_wizard_with_a_wedge_reader_until_linked(app, tenants, page, site, sandb
     assert checks.count("24,600円") >= 2 and page.locator("#tax-differs").count() == 0
     assert page.input_value("#f-weight_tax_yen") == "24600"
     # No fee is set for this date yet: the page says so and the shop types the notified fee.
-    assert "金額を確認してください" in checks and page.input_value("#f-inspection_fee_yen") == ""
+    assert "確定した金額が登録されていません" in checks and page.input_value("#f-inspection_fee_yen") == ""
     _type(page, "#f-inspection_fee_yen", "1600")
     screenshot(page, "15-wizard-checks")
     with page.expect_navigation():

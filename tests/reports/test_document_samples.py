@@ -2,6 +2,7 @@
 import csv
 import io
 import json
+import re
 
 import pytest
 from pypdf import PdfReader
@@ -13,7 +14,8 @@ from tests.reports.pdf_probe import unembedded_fonts
 OTHER_FILES = ("ocr-registered.pdf", "ocr-kei.pdf", "weight-tax-registered.pdf", "weight-tax-kei.pdf",
                "confirmation-registered.pdf", "invoice.pdf", "invoice.csv", "invoice-cp932.csv", "debit.txt",
                "register.pdf", "register.csv", "registration-notice.pdf", "application-blank.pdf",
-               "application-filled.pdf", "samples.json")
+               "application-filled.pdf", "samples.json", "calibration-ocr-registered.pdf", "calibration-ocr-kei.pdf",
+               "calibration-weight-tax-registered.pdf", "calibration-weight-tax-kei.pdf")
 
 
 def record_files():
@@ -56,7 +58,7 @@ def test_every_record_page_shows_its_chassis_and_plate(samples):
 def test_no_pdf_names_a_font_it_does_not_embed(samples):
     out, _manifest = samples
     pdfs = sorted(out.glob("*.pdf"))
-    assert len(pdfs) == 19 + 10
+    assert len(pdfs) == 19 + 14
     assert {p.name: unembedded_fonts(p.read_bytes()) for p in pdfs} == {p.name: [] for p in pdfs}
 
 
@@ -99,3 +101,22 @@ def test_invoice_pdf_shows_the_issuer_address_and_phone_from_the_settings(app, s
     for name in ("ASSOCIATION_NAME", "ASSOCIATION_ADDRESS", "ASSOCIATION_PHONE"):
         assert app.config[name].replace(" ", "") in text, name
     assert manifest["files"]["invoice.pdf"]["registration_number"] in text
+
+
+def test_registration_notice_addressee_and_bullets(samples):
+    out, manifest = samples
+    values = manifest["files"]["registration-notice.pdf"]
+    lines = PdfReader(out / "registration-notice.pdf").pages[0].extract_text().splitlines()
+    # The company, then the person, with a space; not run together.
+    addressee = re.compile(re.escape(values["business_name"]) + r"[ \u3000]+" + re.escape(values["user_name"]) + " 様")
+    assert any(addressee.fullmatch(line.strip()) for line in lines), lines
+    assert len([line for line in lines if line.strip().startswith("・")]) == 5  # one line a bullet
+
+
+def test_register_pdf_keeps_each_plate_on_one_line(samples):
+    out, manifest = samples
+    text = PdfReader(out / "register.pdf").pages[0].extract_text()
+    plates = manifest["files"]["register.pdf"]["registration_numbers"]
+    assert "尾張小牧 580 ゆ 56-78" in plates
+    for plate in plates:
+        assert plate in text, plate

@@ -232,7 +232,7 @@ def test_calibration_page_per_printer_applies_the_site_offset(app, hybrid_certif
         offset.offset_x_mm, offset.offset_y_mm = 4.0, -2.0
         db.session.commit()
     browser.login("a-manager")
-    response = browser.get(f"/certificates/{made['kei']}/print/calibration/ocr")
+    response = browser.get(f"/certificates/{made['kei']}/print/calibration.pdf?document=ocr")
     assert response.status_code == 200
     reader = PdfReader(io.BytesIO(response.data))
     assert reader.metadata.title == "印字位置の確認 軽専用第2号様式(継続検査申請書・軽自動車)"

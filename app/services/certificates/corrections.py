@@ -20,6 +20,7 @@ from sqlalchemy import select
 from app import audit
 from app.integrations import OutsideProtocolError, OutsideRejectedError, OutsideSystemError
 from app.models.certificate import CertificateDraft
+from app.services.certificates import used_vehicles
 from app.services.certificates.common import OSS_FINAL, CertificateInputError
 from app.services.certificates.events import record_event
 from app.services.certificates.followup import (
@@ -265,6 +266,7 @@ def correction_draft(session, certificate, user_id):
     vehicle, inspection = details.get("vehicle") or {}, details.get("inspection") or {}
     data = {section: details[section] for section in ("vehicle", "inspection", "insurance", "checks")
             if details.get(section)}
+    data.update(used_vehicles.initial_data(used_vehicles.purpose_code(details)))  # 中古新規 stays one
     data["correction"] = {
         "certificate_id": certificate.id, "issue_number": certificate.issue_number,
         "issue_date": certificate.issue_date.isoformat(),

@@ -26,6 +26,8 @@ from app.models.tenancy import Inspector, Site
 from app.domain.jibai import insurer_name
 from app.services.certificates import delegation, jibai, obd, used_vehicles
 from app.services.certificates.common import CertificateInputError, stored_date
+from app.services.certificates.consents import NOT_FOUND as CONSENT_NOT_FOUND
+from app.services.certificates.consents import valid_consent_for
 from app.services.fees import fees_for
 from app.services.certificates.labels import (
     APPLICATION_AGENTS,
@@ -417,7 +419,8 @@ def save_inspection(session, draft, form, today):
     application_type = c.take(_choice, form.get("application_type"), APPLICATION_TYPE_LABELS, "申請方法")
     obd_values = c.take(obd.parse_inspection, form, inspection_date, vehicle, parse_date_input) or {}
     agent = form.get("application_agent") or ""
-    consent = form.get("consent") in ("y", "on", "1", "true", True)
+    # The 承諾書 is looked up by 車台番号 (consents.py), not ticked.
+    consent = valid_consent_for(session, draft.business_id, vehicle["chassis_number"], inspection_date or today)
     site = session.get(Site, draft.site_id)
     if application_type == "oss":
         c.check(vehicle["vehicle_kind"] != "small_motorcycle",
@@ -427,7 +430,7 @@ def save_inspection(session, draft, form, today):
         c.check(agent in APPLICATION_AGENTS, "OSS申請では申請代理人を選んでください。")
         c.check(agent not in KEI_ONLY_AGENTS or vehicle["vehicle_kind"] == "kei",
                 "全軽自協は軽自動車の申請代理人です。別の申請代理人を選んでください。")
-        c.check(consent, "OSS申請には使用者の承諾書が必要です。承諾書を受け取ってから「承諾書を取得済み」にしてください。")
+        c.check(consent is not None, CONSENT_NOT_FOUND.format(chassis=vehicle["chassis_number"]))
     c.messages.extend(used_vehicles.inspection_problems(draft.data, application_type))
     recording = c.take(delegation.inspection_values, form, site, application_type) or {}
     c.messages.extend(delegation.problems(vehicle["vehicle_kind"], {**recording, "application_type": application_type},
@@ -438,7 +441,8 @@ def save_inspection(session, draft, form, today):
         "inspector_id": inspector_id, "odometer_km": odometer, "validity_years": years, "use": use,
         "body": body, "eco": eco, "vehicle_weight_kg": vehicle_weight, "gross_weight_kg": gross_weight,
         "application_type": application_type, "application_agent": agent if application_type == "oss" else "",
-        "consent": consent, **recording, **obd_values,
+        "consent": consent is not None, "consent_id": consent.id if consent is not None else None,
+        **recording, **obd_values,
     }
     _save(draft, "inspection", values, "insurance")
     return values

@@ -124,7 +124,11 @@
       }
     }
 
+    // Bumped by every clear: an answer to reads sent before it is stale and dropped.
+    var generation = 0;
+
     function clear() {
+      generation += 1;
       textarea.value = '';
       lastSent = null;
       showProgress('');
@@ -149,6 +153,7 @@
       sending = true;
       lastSent = key;
       showProgress('確認中…');
+      var sentIn = generation;
       var json;
       try {
         var response = await fetch(url, {
@@ -171,6 +176,9 @@
         json = { error: { code: 'NETWORK', message: 'サーバーに送れませんでした。通信を確かめて、もう一度読み取ってください。' } };
       } finally {
         sending = false;
+      }
+      if (sentIn !== generation) {
+        return null; // the field was cleared meanwhile (入力欄をクリア, or the silence timeout)
       }
       if (json && !json.error && clearOnSuccess) {
         clear();
