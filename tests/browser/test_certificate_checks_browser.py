@@ -10,7 +10,7 @@ from tests.browser.conftest import assert_no_js_errors, login, screenshot
 from tests.conftest import PASSWORD
 from tests.prechecks_helpers import draft_until_checks, http_site, in_db  # noqa: F401 - fixture
 from tests.test_certificate_helpers import sandbox_config
-from tests.test_certificate_helpers import inspection_form, vehicle_form
+from tests.test_certificate_helpers import consent_for, inspection_form, vehicle_form
 
 
 @pytest.fixture
@@ -30,6 +30,7 @@ def _draft_at_insurance(app, ids, chassis):
     def build(session):
         draft = drafts.start_draft(session, _tenant(ids), ids["Site"], ids["users"]["clerk"])
         drafts.save_vehicle(session, draft, vehicle_form(chassis))
+        consent_for(session, ids["Site"], chassis)  # OSS needs the user's 承諾書 for this 車台番号
         drafts.save_inspection(session, draft, inspection_form(ids["Inspector"]), TODAY)
         session.commit()
         return draft.id
