@@ -58,6 +58,22 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "scripts")]  # the app; scripts/topolog
 LOAD_URL = os.environ.get("LOAD_DATABASE_URL",
                           "postgresql://postgres@127.0.0.1:5432/keizoku_scale")
 PASSWORD = "Load-Pass-2026"
+def _signature_data_url():
+    """What the 承諾書 pad posts: a PNG data URL with a stroke on a transparent canvas."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (120, 40), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line((10, 30, 60, 8, 110, 28), fill=(0, 0, 0, 255), width=3)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+SIGNATURE = _signature_data_url()
+
 READS = ["2/-  /234560012/999999/2305/6AA-X", "YZ20/0090/-   /-   /0080/13/",
          "089/2/-/-/-   /-    /230501/14", "2/横浜\u3000\u3000３０Ａか\u3000\u3000\u3000",
          "７/A/JTESTVIN{serial:09d}/9ZZ-1MM/1"]
@@ -203,15 +219,22 @@ class ShopUser:
             "owner_address": "東京都品川区1-2-3"}) is None:
             return
         yield
+        # The customer signs the 承諾書 on the tablet; OSS needs it for this 車台番号 (15.5).
+        if self.post("承諾書", "/consents/new", {
+            "site_id": self.site_id, "customer_name": "試験 花子", "signer_name": "試験 花子",
+            "chassis_numbers": f"JTESTVIN{serial:09d}", "validity_months": "3",
+            "signature": SIGNATURE}) is None:
+            return
+        yield
         if self.post("作成 検査", f"{base}/inspection", {
             "inspection_date": today.isoformat(), "inspector_id": self.inspector_id,
             "odometer_km": "45678", "validity_years": "2", "use": "private", "body": "passenger",
             "eco": "", "vehicle_weight_kg": "1200", "application_type": "oss",
-            "application_agent": "jaspa", "consent": "y"}) is None:
+            "application_agent": "jaspa"}) is None:
             return
         yield
         if self.post("作成 自賠責", f"{base}/insurance", {
-            "policy1_certificate_number": "ABC12345678", "policy1_insurer_name": "試験損保",
+            "policy1_certificate_number": "ABC12345678", "policy1_insurer_name": "東京海上日動",
             "policy1_start_date": (today - dt.timedelta(days=6)).isoformat(),
             "policy1_end_date": (today + dt.timedelta(days=800)).isoformat(), "policy1_electronic": "y"}) is None:
             return

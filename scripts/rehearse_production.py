@@ -280,7 +280,7 @@ def run_wizard(shop, base, ids):
     for _ in user.wizard():
         pass
     check(not stats.errors, f"the wizard failed: {stats.errors[:3]}")
-    check(len(stats.times) == 9, f"the wizard made {len(stats.times)} requests, not 9")
+    check(len(stats.times) == 10, f"the wizard made {len(stats.times)} requests, not 10")
 
 
 def debit_file(admin, base, month):
