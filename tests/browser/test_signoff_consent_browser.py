@@ -11,16 +11,7 @@ from sqlalchemy import select
 from tests.browser.conftest import assert_no_js_errors, login, new_page, screenshot
 from tests.conftest import PASSWORD
 from tests.test_certificate_helpers import filled_draft, ready_site, sandbox_config, vehicle_form
-
-
-def _in_db(app, fn):
-    from app.extensions import db
-
-    with app.app_context():
-        try:
-            return fn(db.session)
-        finally:
-            db.session.remove()
+from tests.prechecks_helpers import in_db
 
 
 @pytest.fixture
@@ -44,8 +35,8 @@ def test_a_two_step_approval(app, tenants, chromium, live_server, page, sandbox)
         session.commit()
         return draft.id
 
-    draft = _in_db(app, prepare)
-    assert _in_db(app, lambda s: s.get(Site, ids["Site"]).two_step_signoff)
+    draft = in_db(app, prepare)
+    assert in_db(app, lambda s: s.get(Site, ids["Site"]).two_step_signoff)
 
     # The inspector ticks the items that cannot be corrected and confirms with their password.
     login(page, "a-inspector", PASSWORD)
@@ -58,7 +49,7 @@ def test_a_two_step_approval(app, tenants, chromium, live_server, page, sandbox)
         page.click("text=保適証を確定して送信する")
     assert page.is_visible("text=事業場管理責任者の承認の後に送信します")
     assert "二段階の確認: 承認待ち" in page.inner_text("#approval")
-    certificate = _in_db(app, lambda s: s.scalar(select(Certificate).where(
+    certificate = in_db(app, lambda s: s.scalar(select(Certificate).where(
         Certificate.chassis_number == "SIGN10-0000001")).id)
     assert _stats(sandbox) == 0  # nothing sent yet
 
@@ -74,7 +65,7 @@ def test_a_two_step_approval(app, tenants, chromium, live_server, page, sandbox)
     assert manager.url.endswith(f"/certificates/{certificate}")
     assert manager.is_visible("text=承認しました。保適証を送信します。")
     assert "二段階の確認: 承認済" in manager.inner_text("#approval")
-    status = _in_db(app, lambda s: s.get(Certificate, certificate).status)
+    status = in_db(app, lambda s: s.get(Certificate, certificate).status)
     assert status in ("sent", "linked") and _stats(sandbox) == 1
     assert ("連携済" if status == "linked" else "送信済") in manager.inner_text("h2")
     timeline = manager.inner_text("table.table-condensed")
@@ -140,7 +131,7 @@ def test_a_consent_signed_with_a_finger(app, tenants, page, live_server):
         consent = session.scalar(select(Consent).where(Consent.customer_name == "指田 花子"))
         return consent.method, consent.document, [v.chassis_number for v in consent.vehicles]
 
-    method, png, vehicles = _in_db(app, stored)
+    method, png, vehicles = in_db(app, stored)
     assert method == "signature" and vehicles == ["FING10-0000001"]
     ink = Image.open(io.BytesIO(png)).convert("RGBA").getchannel("A")
     width = ink.size[0]
@@ -157,7 +148,7 @@ def test_a_consent_signed_with_a_finger(app, tenants, page, live_server):
         session.commit()
         return draft.id
 
-    draft = _in_db(app, draft_for)
+    draft = in_db(app, draft_for)
     page.goto(f"{live_server}/certificates/wizard/{draft}/inspection")
     status = page.inner_text("#consent-status")
     assert "承諾書あり" in status and "指田 花子" in status and page.locator("input[name=consent]").count() == 0
