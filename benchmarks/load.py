@@ -58,6 +58,14 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "scripts")]  # the app; scripts/topolog
 LOAD_URL = os.environ.get("LOAD_DATABASE_URL",
                           "postgresql://postgres@127.0.0.1:5432/keizoku_scale")
 PASSWORD = "Load-Pass-2026"
+def japan_today():
+    """The shop's today (Japan time): between 0:00 and 9:00 JST the machine's UTC date is
+    yesterday, and a 承諾書 signed today would postdate that inspection."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Asia/Tokyo")).date()
+
+
 def _signature_data_url():
     """What the 承諾書 pad posts: a PNG data URL with a stroke on a transparent canvas."""
     import base64
@@ -200,7 +208,7 @@ class ShopUser:
     def wizard(self):
         self.counter += 1
         serial = int(f"{self.run_tag:03d}{self.number:03d}{self.counter % 1000:03d}")
-        today = dt.date.today()
+        today = japan_today()
         response = self.post("作成 開始", "/certificates/wizard/start", {"site_id": self.site_id})
         if response is None:
             return
@@ -254,7 +262,7 @@ class ShopUser:
         yield
 
     def record_entry(self):
-        today = dt.date.today()
+        today = japan_today()
         response = self.post("記録簿 作成", "/records/new", {
             "site_id": self.site_id, "kind": "designated", "form": "beppyo6", "interval_months": "24",
             "inspection_date": today.isoformat(), "certificate_id": "",
