@@ -362,7 +362,9 @@ class CertificateView(BaseView):
         query = scope(select(Certificate), Certificate, tenant)
         if site_id:
             query = query.where(Certificate.site_id == site_id)
+        # The whose-fix flags read each row's OSS request: loaded with the rows, not one by one.
         rows = db.session.scalars(_filters(query, request.args)
+                                  .options(selectinload(Certificate.oss_request))
                                   .order_by(Certificate.inspection_date.desc(), Certificate.id.desc())
                                   .limit(200)).all()
         sites = db.session.scalars(scope(select(Site), Site, tenant).order_by(Site.id)).all()
