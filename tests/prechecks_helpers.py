@@ -1,12 +1,8 @@
 """Builders for the e-JIBAI, OBD and 放置違反金 tests (no tests here)."""
-import datetime as dt
-
 import pytest
 import requests
 
 from app.services.certificates import confirmation, drafts, jibai
-from app.tenancy import Tenant
-from app.timeutil import JST
 from tests.test_certificate_helpers import (
     TODAY,
     consent_for,
@@ -17,16 +13,7 @@ from tests.test_certificate_helpers import (
     vehicle_form,
     with_consent,
 )
-
-NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=JST)
-
-
-@pytest.fixture
-def ctx(app, tenants, db_session):
-    ids = tenants.ids["a"]
-    ready_site(db_session, ids["Site"])
-    db_session.commit()
-    return ids, Tenant(ids["Business"], frozenset(ids["sites"]))
+from tests.test_certificate_sender import NOW, ctx  # noqa: F401 - the sender tests' moment and site fixture
 
 
 def register_jibai(server, number, *, chassis=None, issued_at=None, electronic=True, insurer="東京海上日動"):
