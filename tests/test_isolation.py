@@ -29,8 +29,6 @@ ACTION_NAMES = ("muldelete",)
 # argument gets a line here (test_every_rule_argument_is_known says which).
 ARG_VALUES = {"name": ACTION_NAMES[0], "kind": "confirmation", "month": SEED_MONTH,
               "locale": "ja", "form": "ocr-kei"}
-# Where one endpoint reads an argument otherwise: endpoint -> {argument: value}.
-ENDPOINT_ARG_VALUES = {"CertificateView.print_calibration": {"kind": "ocr"}}
 # Arguments that name a file or a public page rather than a row; each has its own test below.
 NAME_ARGS = {"filename": "test_downloads_by_file_name_are_refused",
              "reference": "test_application_pdf_needs_the_sending_browser",
@@ -91,8 +89,7 @@ def database_fingerprint(app, skip=("audit_log",)):
 def _url(rule, value):
     url = rule.rule
     for arg in rule.arguments:
-        filled = value if _is_id_arg(arg) else ENDPOINT_ARG_VALUES.get(rule.endpoint, {}).get(
-            arg, ARG_VALUES[arg])
+        filled = value if _is_id_arg(arg) else ARG_VALUES[arg]
         url = url.replace(f"<{arg}>", str(filled))
         for conv in ("int", "string", "path"):
             url = url.replace(f"<{conv}:{arg}>", str(filled))
