@@ -72,15 +72,8 @@ def app():
             _reset_database(db)
 
 
-@pytest.fixture(autouse=True)
-def _clean_app_state(request):
-    if "app" not in request.fixturenames:
-        yield
-        return
-    flask_app = request.getfixturevalue("app")
-    flask_app.config["CLOCK"] = lambda: OPEN_MOMENT
-    flask_app.appbuilder.sm.limiter.reset()
-    yield
+def wipe_tenant_tables(flask_app):
+    """Every table but the permissions back to empty, and the shipped prices and fees seeded."""
     from flask_appbuilder import Model
 
     from app.extensions import db
@@ -95,6 +88,22 @@ def _clean_app_state(request):
         seed_shipped_data(db.session)  # the prices and fees migration 0012 seeds
         db.session.commit()
         db.session.remove()
+
+
+@pytest.fixture(autouse=True)
+def _clean_app_state(request):
+    """Each test starts on empty tables, except the tests of a class marked ``keeps_data``:
+    they share what the class's fixture loaded, and that fixture empties the tables after the
+    last of them."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    flask_app = request.getfixturevalue("app")
+    flask_app.config["CLOCK"] = lambda: OPEN_MOMENT
+    flask_app.appbuilder.sm.limiter.reset()
+    yield
+    if request.node.get_closest_marker("keeps_data") is None:
+        wipe_tenant_tables(flask_app)
 
 
 @pytest.fixture
