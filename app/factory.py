@@ -58,6 +58,10 @@ def build_app(config_object=None):
 
         return {"keizoku_banners": keizoku_banners}
 
+    from app.views.paging import page_args
+
+    flask_app.jinja_env.globals["page_args"] = page_args  # keizoku/_pager.html
+
     from app.commands import register_commands
 
     register_commands(flask_app)

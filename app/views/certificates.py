@@ -36,6 +36,7 @@ from app.services.certificates import (
 )
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import JST, now, system_clock, today
+from app.views import paging
 from app.views.tenant_view import TenantModelView
 
 STEPS = (("scan", "読み取り"), ("vehicle", "車両の確認"), ("inspection", "検査"),
@@ -363,13 +364,12 @@ class CertificateView(BaseView):
         if site_id:
             query = query.where(Certificate.site_id == site_id)
         # The whose-fix flags read each row's OSS request: loaded with the rows, not one by one.
-        rows = db.session.scalars(_filters(query, request.args)
-                                  .options(selectinload(Certificate.oss_request))
-                                  .order_by(Certificate.inspection_date.desc(), Certificate.id.desc())
-                                  .limit(200)).all()
+        page = paging.newest_first(db.session, _filters(query, request.args).options(
+            selectinload(Certificate.oss_request)), Certificate.inspection_date, Certificate.id, request.args)
         sites = db.session.scalars(scope(select(Site), Site, tenant).order_by(Site.id)).all()
-        return self.render_template("certificates/list.html", rows=rows, sites=sites, args=request.args,
-                                    flags=responsibility.list_flags(db.session, rows, now()), **TEMPLATE_GLOBALS)
+        return self.render_template("certificates/list.html", rows=page.rows, page=page, sites=sites,
+                                    args=request.args, flags=responsibility.list_flags(db.session, page.rows, now()),
+                                    **TEMPLATE_GLOBALS)
 
     @expose("/<int:pk>")
     @has_access

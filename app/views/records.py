@@ -47,6 +47,7 @@ from app.services import record_from_certificate as from_certificate
 from app.services import records as svc
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import today
+from app.views import paging
 from app.views.base import KeizokuModelView, display_value
 
 DISABLED_MESSAGE = ("この事業場では記録簿メニューが開通していません。記録簿(指定整備記録簿・定期点検整備記録簿)を"
@@ -147,10 +148,9 @@ class RecordView(BaseView):
             matches = [Record.chassis_number.like(like), Record.customer_name.like(like)]
             plate = Record.plate_matches(words)
             query = query.where(or_(*matches, *([plate] if plate is not None else [])))
-        rows = db.session.scalars(query.order_by(Record.inspection_date.desc(), Record.id.desc())
-                                  .limit(200)).all()
-        return self.render_template("records/list.html", site=site, sites=enabled, records=rows,
-                                    words=words, kinds=RECORD_KINDS, forms=RECORD_FORMS,
+        page = paging.newest_first(db.session, query, Record.inspection_date, Record.id, request.args)
+        return self.render_template("records/list.html", site=site, sites=enabled, records=page.rows,
+                                    page=page, args=request.args, words=words, kinds=RECORD_KINDS, forms=RECORD_FORMS,
                                     statuses=RECORD_STATUSES, title="記録簿")
 
     @expose("/new", methods=["GET", "POST"])
