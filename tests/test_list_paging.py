@@ -1,4 +1,4 @@
-"""The shop's certificate and record lists show 50 rows, newest first, with a link to the next
+"""The shop's certificate, record and consent lists show 50 rows, newest first, with a link to the next
 50 after the last row shown: every row is reachable (the lists stopped at 200 before), none is
 shown twice, the search and site stay chosen, and a forged page key shows the first page."""
 import datetime as dt
@@ -47,7 +47,7 @@ def test_certificates_page_by_50_until_every_one_is_shown(app, tenants, browser)
     browser.login("a-manager")
     site = tenants.ids["a"]["Site"]
     pages, links = _walk(browser, f"/certificates/list/?site={site}", re.compile(r"QRY10-\d{7}"))
-    assert [len(p) for p in pages][:1] == [50] and len(pages) == 2
+    assert [len(p) for p in pages] == [50, 7]
     shown = [c for p in pages for c in p]
     assert len(shown) == len(set(shown)) == 57
     assert shown == sorted(shown, reverse=True)  # newest first, the higher id first on one date
@@ -82,3 +82,26 @@ def test_a_forged_page_key_shows_the_first_page(app, tenants, browser, after):
     if response.status_code == 200:
         page = response.get_data(as_text=True)
         assert len(re.findall(r"QRY10-\d{7}", page)) == 50 and "最新の50件へ" not in page
+
+
+def test_consents_page_by_50_until_every_one_is_shown(app, tenants, browser):
+    from app.extensions import db
+    from app.models.consent import Consent, ConsentVehicle
+
+    with app.app_context():
+        seeded = db.session.scalars(select(Consent).order_by(Consent.id)).first()
+        for n in range(60):
+            consent = Consent(business_id=seeded.business_id, site_id=seeded.site_id,
+                              customer_name=f"試験 {n}", signer_name=f"試験 {n}", method="signature",
+                              document=b"png", document_type="image/png",
+                              signed_on=dt.date(2026, 10, 1) + dt.timedelta(days=n % 5),
+                              valid_until=dt.date(2027, 1, 1))
+            consent.vehicles.append(ConsentVehicle(business_id=seeded.business_id, site_id=seeded.site_id,
+                                                   chassis_number=f"CNS10-{n:07d}"))
+            db.session.add(consent)
+        db.session.commit()
+    browser.login("a-manager")
+    pages, links = _walk(browser, "/consents/?chassis=CNS10", re.compile(r"CNS10-\d{7}"))
+    assert [len(p) for p in pages] == [50, 10]
+    assert sorted(c for p in pages for c in p) == [f"CNS10-{n:07d}" for n in range(60)]
+    assert all("chassis=CNS10" in link for link in links)

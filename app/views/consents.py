@@ -15,6 +15,7 @@ from app.reports.consent_pdf import render_consent_pdf
 from app.services.certificates import common, consents
 from app.tenancy import current_tenant, get_owned_or_404, scope
 from app.timeutil import today
+from app.views import paging
 
 
 class ConsentView(BaseView):
@@ -31,8 +32,9 @@ class ConsentView(BaseView):
         if words:
             query = query.where(Consent.id.in_(scope(select(ConsentVehicle.consent_id), ConsentVehicle, tenant)
                                                .where(ConsentVehicle.chassis_number.contains(words))))
-        rows = db.session.scalars(query.order_by(Consent.signed_on.desc(), Consent.id.desc()).limit(200)).all()
-        return self.render_template("consents/list.html", rows=rows, chassis=request.args.get("chassis", ""),
+        page = paging.newest_first(db.session, query, Consent.signed_on, Consent.id, request.args)
+        return self.render_template("consents/list.html", rows=page.rows, page=page, args=request.args,
+                                    chassis=request.args.get("chassis", ""),
                                     today=today(), methods=consents.METHOD_LABELS, wareki=format_wareki,
                                     title="承諾書")
 
